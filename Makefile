@@ -1,0 +1,58 @@
+# Lexi: `make run` (install, migrate, load the demo, serve) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The first Python >= 3.12 on PATH or under ~/.pyenv/versions.
+PYTHON_BOOTSTRAP := $(shell for c in python3.14 python3.13 python3.12 python3 \
+	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: run test install migrate demo logins serve lint typecheck check bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON_BOOTSTRAP)" ]; then \
+	  echo "Lexi needs Python 3.12 or newer and none was found on PATH or under ~/.pyenv/versions." >&2; \
+	  echo "Install one (e.g. 'pyenv install 3.13') and run make again." >&2; exit 1; fi
+	@[ -x $(PY) ] || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	DEBUG=$${DEBUG:-True} $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=$${DEBUG:-True} $(PY) manage.py loaddata demo
+	DEBUG=$${DEBUG:-True} $(PY) manage.py demo_logins
+
+serve: install
+	DEBUG=$${DEBUG:-True} $(PY) manage.py runserver $(HOST):$(PORT)
+
+run: demo serve
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy .
+
+check: lint typecheck
+	DEBUG=True $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=True $(PY) manage.py check
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

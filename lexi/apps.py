@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LexiConfig(AppConfig):
+    name = "lexi"
+    verbose_name = "Lexi"

@@ -1,0 +1,123 @@
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from tenants.phone import InvalidPhoneNumber, phone_normalize
+from tenants.scoping import TenantModel
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. America/New_York).")
+
+
+def validate_phone(value: str) -> None:
+    try:
+        normalized = phone_normalize(value)
+    except InvalidPhoneNumber as exc:
+        raise ValidationError(f"{value!r} is not a phone number.") from exc
+    if normalized != value:
+        raise ValidationError(f"Write phone numbers in E.164, e.g. {normalized}.")
+
+
+class Organization(models.Model):
+    """A clinic: the tenant. Its office profile is what Lexi may quote to patients."""
+
+    class Engine(models.TextChoices):
+        DEFAULT = "", "Server default"
+        OFFLINE = "offline", "Offline (deterministic)"
+        OPENAI = "openai", "OpenAI"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    timezone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_timezone]
+    )
+    is_active = models.BooleanField(default=True)
+
+    phone = models.CharField("office phone", max_length=32, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    website = models.URLField(blank=True)
+    office_hours = models.TextField(blank=True, help_text="As patients should read it.")
+    services = models.TextField(blank=True)
+    policies = models.TextField(blank=True)
+
+    lexi_enabled = models.BooleanField(default=True)
+    lexi_engine = models.CharField(max_length=16, choices=Engine.choices, blank=True, default="")
+    lexi_model = models.CharField(max_length=100, blank=True)
+    lexi_instructions = models.TextField(
+        blank=True, help_text="Extra instructions for Lexi, added to her system prompt."
+    )
+
+    twilio_account_sid = models.CharField(
+        max_length=64, blank=True, help_text="Set for a Twilio subaccount with its own token."
+    )
+    twilio_auth_token = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Membership(TenantModel):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        STAFF = "staff", "Staff"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_unique_user_organization"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization_id} ({self.role})"
+
+
+class PhoneNumber(TenantModel):
+    """A clinic's Twilio number. Routing finds the organization from the number texted."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        VOICE = "voice", "Voice"
+        WHATSAPP = "whatsapp", "WhatsApp"
+
+    number = models.CharField(max_length=20, validators=[validate_phone], help_text="E.164")
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.SMS)
+    is_active = models.BooleanField(default=True)
+    friendly_name = models.CharField(max_length=100, blank=True)
+    messaging_service_sid = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number", "channel"],
+                condition=models.Q(is_active=True),
+                name="phonenumber_one_active_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.channel})"
