@@ -45,7 +45,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy .
+	DEBUG=True $(VENV)/bin/mypy .
 
 check: lint typecheck
 	DEBUG=True $(PY) manage.py makemigrations --check --dry-run

@@ -28,6 +28,7 @@ __all__ = [
     "unscoped",
 ]
 
+
 def _organization_id(value: Any) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
@@ -104,8 +105,11 @@ class TenantQuerySet(models.QuerySet):
 
 
 def _tenant_manager_class() -> type[models.Manager[Any]]:
-    base = type(ScopedManager(_manager_class=models.Manager.from_queryset(TenantQuerySet),
-                              organization="organization"))
+    base = type(
+        ScopedManager(
+            _manager_class=models.Manager.from_queryset(TenantQuerySet), organization="organization"
+        )
+    )
 
     class TenantManager(base):  # type: ignore[valid-type,misc]
         """Fails closed outside a scope; `.unscoped()` is the explicit, grep-able way out."""
@@ -113,8 +117,7 @@ def _tenant_manager_class() -> type[models.Manager[Any]]:
         def get_queryset(self) -> Any:
             qs = super().get_queryset()
             if isinstance(qs, DisabledQuerySet) and not isinstance(qs, _ClosedQuerySet):
-                qs = _ClosedQuerySet(self.model, using=self._db,
-                                     missing_scopes=qs.missing_scopes)
+                qs = _ClosedQuerySet(self.model, using=self._db, missing_scopes=qs.missing_scopes)
             return qs
 
         def unscoped(self) -> Any:

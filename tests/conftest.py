@@ -9,7 +9,7 @@ from tests.factories import OrganizationFactory
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL-only tests skip on SQLite, unless REQUIRE_POSTGRES=1 (CI), where they fail."""
     for item in items:
-        if item.get_closest_marker("postgres"):
+        if isinstance(item, pytest.Function) and item.get_closest_marker("postgres"):
             item.fixturenames.append("_require_postgres")
 
 

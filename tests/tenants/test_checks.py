@@ -13,7 +13,7 @@ def test_project_models_pass_the_tenant_manager_check():
 
 @isolate_apps("tests")
 def test_model_with_organization_fk_but_plain_manager_fails_the_check(monkeypatch):
-    class Leaky(models.Model):
+    class Leaky(models.Model):  # noqa: DJ008 -- a throwaway model for the check
         organization = models.ForeignKey("tenants.Organization", on_delete=models.CASCADE)
 
         class Meta:
@@ -47,7 +47,7 @@ def test_settings_refuse_to_start_without_secret_key_when_debug_is_off(debug, tm
 
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     env.update(DEBUG=debug, SECRET_KEY="", DJANGO_SETTINGS_MODULE="lexi.settings")
-    result = subprocess.run(  # noqa: S603 -- fixed interpreter and arguments
+    result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,
         capture_output=True,
@@ -65,7 +65,7 @@ def test_settings_start_with_secret_key_when_debug_is_off(tmp_path):
     import sys
 
     env = dict(os.environ, DEBUG="False", SECRET_KEY="x" * 50)
-    result = subprocess.run(  # noqa: S603 -- fixed interpreter and arguments
+    result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('ok')"],
         env=env,
         capture_output=True,

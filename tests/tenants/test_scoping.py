@@ -82,7 +82,7 @@ def test_saving_outside_any_scope_raises(org_a):
 
 
 def test_moving_an_object_to_another_organization_raises(org_a, org_b):
-    conversation = ConversationFactory(organization=org_a)
+    conversation = ConversationFactory.create(organization=org_a)
     with tenant_scope(org_a):
         conversation.organization = org_b
         with pytest.raises(ScopeError):
