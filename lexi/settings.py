@@ -75,6 +75,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus the tenant scope carried into each transaction (row-level security).
+    DATABASES["default"]["ENGINE"] = "tenants.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast while the database is down, so Twilio retries instead of waiting on us.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
@@ -84,7 +86,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 
+# Row-level security: migrations run as the owner (DATABASE_OWNER_URL, used by `make migrate`
+# and the release step), the application as DATABASE_APP_ROLE, which owns nothing.
 DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="lexi_app")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -15,9 +15,11 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from django.db import models
-from django_scopes import ScopedManager, get_scope, scope, scopes_disabled
+from django_scopes import ScopedManager, scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
 from django_scopes.manager import DisabledQuerySet
+
+from tenants.scope_state import current_organization_ids
 
 __all__ = [
     "ScopeError",
@@ -56,17 +58,6 @@ def unscoped() -> Iterator[None]:
     """Lift the tenant filter. Only for routing, migrations and platform administration."""
     with scopes_disabled():
         yield
-
-
-def current_organization_ids() -> list[uuid.UUID] | None:
-    """The organizations in scope; None when scoping is off (`unscoped`); [] outside any scope."""
-    state = get_scope()
-    if not state.get("_enabled", True):
-        return None
-    value = state.get("organization")
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 _BLOCKED = (

@@ -1,6 +1,8 @@
 import logging
+import uuid
 
 from django.conf import settings
+from django.db import connection
 
 from tenants.models import Membership, Organization, PhoneNumber
 from tenants.phone import InvalidPhoneNumber, phone_mask, phone_normalize
@@ -14,27 +16,37 @@ def organization_for_number(
 ) -> Organization | None:
     """The active organization that owns `number` (then `messaging_service_sid`).
 
-    The one unscoped lookup: it runs before any tenant is known. Falls back to
-    LEXI_DEFAULT_ORGANIZATION when set (with a warning), else returns None.
+    The one lookup made before any tenant is known. Falls back to LEXI_DEFAULT_ORGANIZATION
+    when set (with a warning), else returns None.
     """
     try:
         normalized = phone_normalize(number)
     except InvalidPhoneNumber:
         normalized = ""
+    owner_id = _number_owner_id(normalized, messaging_service_sid or "")
+    if owner_id is not None:
+        return Organization.objects.get(pk=owner_id)
+    return _default_organization(number)
+
+
+def _number_owner_id(number: str, messaging_service_sid: str) -> uuid.UUID | None:
+    if connection.vendor == "postgresql":
+        # Row-level security hides every number until the organization is known: ask the
+        # narrow SECURITY DEFINER function, which returns an organization id and nothing else.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT lexi_route_number(%s, %s)", [number, messaging_service_sid])
+            row = cursor.fetchone()
+        return row[0] if row else None
     with unscoped():
         active = PhoneNumber.objects.filter(is_active=True, organization__is_active=True)
-        owner = None
-        if normalized:
-            owner = active.filter(number=normalized).select_related("organization").first()
+        owner = active.filter(number=number).values_list("organization_id", flat=True).first()
         if owner is None and messaging_service_sid:
             owner = (
                 active.filter(messaging_service_sid=messaging_service_sid)
-                .select_related("organization")
+                .values_list("organization_id", flat=True)
                 .first()
             )
-    if owner is not None:
-        return owner.organization
-    return _default_organization(number)
+    return owner
 
 
 def _default_organization(number: str) -> Organization | None:
@@ -59,6 +71,16 @@ def organizations_for_user(user: object) -> list[Organization]:
         return []
     if getattr(user, "is_superuser", False):
         return list(Organization.objects.all())
+    return list(Organization.objects.filter(pk__in=_member_organization_ids(user), is_active=True))
+
+
+def _member_organization_ids(user: object) -> list[uuid.UUID]:
+    user_id = getattr(user, "pk", None)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT lexi_user_organization_ids(%s)", [user_id])
+            return [row[0] for row in cursor.fetchall()]
     with unscoped():
-        member_of = Membership.objects.filter(user=user).values("organization_id")
-        return list(Organization.objects.filter(pk__in=member_of, is_active=True))
+        return list(
+            Membership.objects.filter(user_id=user_id).values_list("organization_id", flat=True)
+        )

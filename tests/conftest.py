@@ -1,7 +1,7 @@
 import os
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from tests.factories import OrganizationFactory
 
@@ -31,3 +31,43 @@ def org_a():
 @pytest.fixture
 def org_b():
     return OrganizationFactory(name="Bravo Dental", slug="bravo-dental")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """With TEST_DATABASE_APP_ROLE set (CI), build the test database as the owner, then run
+    every test as the restricted application role, so row-level security is really in force."""
+    role = os.environ.get("TEST_DATABASE_APP_ROLE", "")
+    default = connections["default"]
+    if not role or default.vendor != "postgresql":
+        yield
+        return
+    owner = default.settings_dict["USER"]
+    with django_db_blocker.unblock():
+        with default.cursor() as cursor:
+            # Transactional tests empty the tables between tests; the application never may.
+            cursor.execute(
+                f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {default.ops.quote_name(role)}"
+            )
+        default.close()
+    default.settings_dict["USER"] = role
+    yield
+    with django_db_blocker.unblock():
+        connections.close_all()
+    default.settings_dict["USER"] = owner
+
+
+@pytest.fixture
+def _require_restricted_role(_require_postgres) -> None:
+    """RLS tests mean something only as a role that row-level security binds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        (bypasses,) = cursor.fetchone()
+    if not bypasses:
+        return
+    reason = "connected as a role that bypasses RLS (set TEST_DATABASE_APP_ROLE=lexi_app)"
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)

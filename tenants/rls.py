@@ -1,0 +1,139 @@
+"""Row-level security on PostgreSQL: the database's own wall behind the tenant manager.
+
+`rls_install` is idempotent and runs after every `migrate` (tenants/management/commands/
+migrate.py), so a new tenant-owned table is covered without a hand-written migration:
+- ENABLE and FORCE row level security, and one policy (USING and WITH CHECK) comparing
+  `organization_id` with the transaction-local `lexi.organization_ids` (set by
+  tenants/postgresql/base.py), read once per statement through a scalar sub-select;
+- composite foreign keys (organization_id, fk) -> (organization_id, id), so that a row can only
+  point at rows of its own organization;
+- the narrow SECURITY DEFINER functions used before any organization is known (routing a `To`
+  number, a staff user's memberships): they return organization ids, nothing else;
+- privileges for the application role (DATABASE_APP_ROLE), which owns nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.apps import apps
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from tenants.scoping import TenantModel
+
+POLICY = "tenant_isolation"
+SCOPE_EXPRESSION = "organization_id = ANY ((SELECT lexi_scope_organization_ids())::uuid[])"
+
+FUNCTIONS_SQL = """
+CREATE OR REPLACE FUNCTION lexi_scope_organization_ids() RETURNS uuid[]
+LANGUAGE sql STABLE AS $$
+  SELECT string_to_array(nullif(current_setting('lexi.organization_ids', true), ''), ',')::uuid[]
+$$;
+
+CREATE OR REPLACE FUNCTION lexi_route_number(p_number text, p_messaging_service_sid text)
+RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT organization_id FROM (
+    SELECT p.organization_id, 1 AS rank
+      FROM tenants_phonenumber p JOIN tenants_organization o ON o.id = p.organization_id
+     WHERE p.is_active AND o.is_active AND p.number = p_number
+    UNION ALL
+    SELECT p.organization_id, 2 AS rank
+      FROM tenants_phonenumber p JOIN tenants_organization o ON o.id = p.organization_id
+     WHERE p.is_active AND o.is_active AND coalesce(p_messaging_service_sid, '') <> ''
+       AND p.messaging_service_sid = p_messaging_service_sid
+  ) candidates ORDER BY rank LIMIT 1
+$$;
+
+CREATE OR REPLACE FUNCTION lexi_user_organization_ids(p_user_id integer)
+RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT organization_id FROM tenants_membership WHERE user_id = p_user_id
+$$;
+
+REVOKE ALL ON FUNCTION lexi_route_number(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION lexi_user_organization_ids(integer) FROM PUBLIC;
+"""
+
+
+def tenant_models() -> list[type[TenantModel]]:
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and model._meta.managed and not model._meta.proxy
+    ]
+
+
+def _name(*parts: str) -> str:
+    """A constraint name within PostgreSQL's 63 characters, stable for the same parts."""
+    name = "_".join(parts)
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:10]
+    return f"{name[:52]}_{digest}"
+
+
+def _constraint_exists(cursor: Any, table: str, name: str) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
+        [name, table],
+    )
+    return cursor.fetchone() is not None
+
+
+def _role_exists(cursor: Any, role: str) -> bool:
+    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+    return cursor.fetchone() is not None
+
+
+def rls_install(connection: BaseDatabaseWrapper, *, app_role: str = "") -> None:
+    """Install or refresh the policies, composite keys, functions and grants. Idempotent."""
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    models = tenant_models()
+    with connection.cursor() as cursor:
+        cursor.execute(FUNCTIONS_SQL)
+        for model in models:
+            table = quote(model._meta.db_table)
+            cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+            cursor.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
+            cursor.execute(
+                f"CREATE POLICY {POLICY} ON {table} "
+                f"USING ({SCOPE_EXPRESSION}) WITH CHECK ({SCOPE_EXPRESSION})"
+            )
+        for model in models:
+            _install_same_organization_keys(cursor, model, quote)
+        if app_role and _role_exists(cursor, app_role):
+            role = quote(app_role)
+            cursor.execute(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+            )
+            cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+            cursor.execute(
+                f"GRANT EXECUTE ON FUNCTION lexi_route_number(text, text), "
+                f"lexi_user_organization_ids(integer), lexi_scope_organization_ids() TO {role}"
+            )
+
+
+def _install_same_organization_keys(cursor: Any, model: type[TenantModel], quote: Any) -> None:
+    table = model._meta.db_table
+    for field in model._meta.concrete_fields:
+        target = getattr(field, "related_model", None)
+        if not field.many_to_one or target is None or not issubclass(target, TenantModel):
+            continue
+        target_table = target._meta.db_table
+        unique_name = _name(target_table, "organization_id_id_key")
+        if not _constraint_exists(cursor, target_table, unique_name):
+            cursor.execute(
+                f"ALTER TABLE {quote(target_table)} ADD CONSTRAINT {quote(unique_name)} "
+                f"UNIQUE (organization_id, {quote(target._meta.pk.column)})"
+            )
+        fk_name = _name(table, field.column, "same_org")
+        if not _constraint_exists(cursor, table, fk_name):
+            cursor.execute(
+                f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(fk_name)} "
+                f"FOREIGN KEY (organization_id, {quote(field.column)}) "
+                f"REFERENCES {quote(target_table)} (organization_id, "
+                f"{quote(target._meta.pk.column)}) DEFERRABLE INITIALLY DEFERRED"
+            )
