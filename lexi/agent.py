@@ -1,15 +1,125 @@
-"""One Lexi turn. Placeholder until the turn engine lands (issue: Lexi turn engine)."""
+"""One Lexi turn: history -> engine -> tool calls -> reply. The entry point for every channel.
 
+The channel stores the patient's message before calling `run_turn` and Lexi's reply after it;
+the turn itself stores only the tool calls. A failing model never leaves the patient without an
+answer: the offline engine takes over and the conversation is flagged for staff.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
-from lexi.context import TurnReply
+from conversations.selectors import messages_recent
+from conversations.services import conversation_flag
+from lexi.context import TurnContext, TurnReply
+from lexi.engines import Engine, engine_for, offline_engine
+from tenants.scoping import tenant_scope
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MAX_REPLY_CHARS", "run_turn"]
+
+# Twilio concatenates at most 10 segments; longer bodies are refused.
+MAX_REPLY_CHARS = 1600
+
+
+def _history(*, conversation: Conversation, message: Message) -> list[Message]:
+    window = settings.LEXI_HISTORY_MESSAGES
+    recent = messages_recent(conversation=conversation, limit=window + 1)
+    return [m for m in recent if m.pk != message.pk][-window:] if window > 0 else []
+
+
+def _context(*, conversation: Conversation, message: Message, engine: str) -> TurnContext:
+    organization = conversation.organization
+    return TurnContext(
+        organization=organization,
+        conversation=conversation,
+        message=message,
+        channel=conversation.channel,
+        sender_phone=conversation.from_number,
+        now=timezone.now().astimezone(organization.tzinfo),
+        engine=engine,
+    )
+
+
+def _last_resort(conversation: Conversation) -> TurnReply:
+    organization = conversation.organization
+    call = f" If it's urgent, please call {organization.phone}." if organization.phone else ""
+    return TurnReply(
+        text=f"Sorry, I'm having trouble right now. Our team will text you back shortly.{call}",
+        engine="none",
+        fell_back=True,
+    )
+
+
+def _fallback(
+    *, conversation: Conversation, message: Message, history: list[Message], reason: str
+) -> TurnReply:
+    conversation_flag(conversation=conversation, reason=f"Lexi fell back: {reason}")
+    try:
+        engine = offline_engine()
+        context = _context(conversation=conversation, message=message, engine=engine.name)
+        reply = engine.reply(context=context, history=history)
+    except Exception:
+        logger.exception("Lexi offline fallback failed (conversation %s)", conversation.pk)
+        reply = _last_resort(conversation)
+    reply.fell_back = True
+    reply.flagged = True
+    return reply
 
 
 def run_turn(*, conversation: Conversation, message: Message) -> TurnReply:
-    organization = conversation.organization
-    timezone.now()
-    return TurnReply(
-        text=f"Hi! Welcome to {organization.name}. This is Lexi. How can I help you today?",
-        engine="placeholder",
-    )
+    """Lexi's reply to `message` (already stored). Never raises for an engine's failure."""
+    with tenant_scope(conversation.organization):
+        history = _history(conversation=conversation, message=message)
+        was_flagged = conversation.needs_attention
+        engine: Engine = engine_for(conversation.organization)
+        context = _context(conversation=conversation, message=message, engine=engine.name)
+        try:
+            reply = engine.reply(context=context, history=history)
+        except Exception as exc:
+            reason = getattr(exc, "reason", "") or type(exc).__name__
+            if engine.name == "offline":
+                logger.exception("Lexi offline engine failed (conversation %s)", conversation.pk)
+                conversation_flag(conversation=conversation, reason=f"Lexi failed: {reason}")
+                reply = _last_resort(conversation)
+                reply.flagged = True
+            else:
+                logger.warning(
+                    "Lexi engine %s failed: %s (conversation %s); falling back",
+                    engine.name,
+                    reason,
+                    conversation.pk,
+                )
+                reply = _fallback(
+                    conversation=conversation, message=message, history=history, reason=reason
+                )
+                reply.usage = {
+                    **reply.usage,
+                    "fallback_from": {
+                        "engine": engine.name,
+                        "reason": reason,
+                        **getattr(exc, "usage", {}),
+                    },
+                }
+        if not reply.text.strip():
+            conversation_flag(conversation=conversation, reason="Lexi had no reply")
+            reply = _last_resort(conversation)
+            reply.flagged = True
+        if conversation.needs_attention and not was_flagged:
+            reply.flagged = True
+        reply.text = reply.text.strip()[:MAX_REPLY_CHARS]
+        logger.info(
+            "Lexi turn: engine=%s fell_back=%s flagged=%s tools=%d (conversation %s)",
+            reply.engine,
+            reply.fell_back,
+            reply.flagged,
+            reply.tool_calls,
+            conversation.pk,
+        )
+        logger.debug("Lexi reply: %s", reply.text)
+        return reply

@@ -1,0 +1,23 @@
+"""What an engine is: given a turn's context and its history, produce the reply."""
+
+from typing import Any, Protocol
+
+from conversations.models import Message
+from lexi.context import TurnContext, TurnReply
+
+
+class EngineFailure(Exception):
+    """The engine could not answer in time (deadline, rate limit, server error, loop)."""
+
+    def __init__(self, reason: str, *, usage: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.usage = usage or {}  # tokens already spent before it failed
+
+
+class Engine(Protocol):
+    name: str
+
+    def reply(self, *, context: TurnContext, history: list[Message]) -> TurnReply:
+        """Answer `context.message`. `history` is the prior window, oldest first, without it."""
+        ...

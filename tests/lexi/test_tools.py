@@ -1,0 +1,279 @@
+"""The tools, run directly as an engine runs them: validation, errors, logging, confinement."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from booking.models import Appointment, Patient
+from conversations.models import ToolCall
+from lexi.context import TurnContext
+from lexi.tools import TOOL_NAMES, TOOL_SCHEMAS, start_text, tool_run
+from tenants.scoping import tenant_scope
+from tests.booking.factories import AppointmentFactory, PatientFactory
+from tests.lexi.conftest import SENDER, Clinic, conversation_start, patient_says
+
+pytestmark = pytest.mark.django_db
+
+
+def _context(clinic: Clinic, phone: str = SENDER, text: str = "hi") -> TurnContext:
+    conversation = conversation_start(clinic.organization, phone)
+    message = patient_says(conversation, text)
+    return TurnContext(
+        organization=clinic.organization,
+        conversation=conversation,
+        message=message,
+        channel="sms",
+        sender_phone=phone,
+        now=timezone.now().astimezone(clinic.organization.tzinfo),
+        engine="test",
+    )
+
+
+def _tool_calls(clinic: Clinic) -> list[ToolCall]:
+    with tenant_scope(clinic.organization):
+        return list(ToolCall.objects.order_by("id"))
+
+
+def _future_appointment(clinic: Clinic, patient: Patient, days: int = 3) -> Appointment:
+    start = (timezone.now() + timedelta(days=days)).replace(
+        hour=15, minute=0, second=0, microsecond=0
+    )
+    return AppointmentFactory.create(
+        provider=clinic.provider, patient=patient, appointment_type=clinic.exam, start=start
+    )
+
+
+def test_schemas_forbid_extra_arguments_and_name_every_tool():
+    assert len(TOOL_SCHEMAS) == len(TOOL_NAMES) == 9
+    for schema in TOOL_SCHEMAS:
+        assert schema["type"] == "function"
+        assert schema["function"]["parameters"]["additionalProperties"] is False
+
+
+def test_start_text_reads_like_a_text_message():
+    assert start_text(datetime(2026, 12, 1, 10, 0, tzinfo=UTC)) == "Tue Dec 1 at 10:00 AM"
+    assert start_text(datetime(2026, 12, 3, 15, 30, tzinfo=UTC)) == "Thu Dec 3 at 3:30 PM"
+    assert start_text(datetime(2026, 12, 3, 0, 5, tzinfo=UTC)) == "Thu Dec 3 at 12:05 AM"
+    new_york = ZoneInfo("America/New_York")
+    assert start_text(datetime(2026, 12, 1, 15, 0, tzinfo=UTC), tz=new_york) == (
+        "Tue Dec 1 at 10:00 AM"
+    )
+
+
+def test_office_info_gives_profile_types_and_local_today(clinic_a):
+    context = _context(clinic_a)
+    result = tool_run(context=context, name="get_office_info", arguments={})
+    assert result.ok
+    assert result.data["name"] == "Alpha Dental"
+    assert result.data["today"] == context.now.date().isoformat()
+    assert result.data["appointment_types"] == ["Cleaning", "Emergency", "Exam"]
+    assert result.data["providers"] == ["Dr. Pearl"]
+
+
+def test_find_patient_uses_the_senders_phone_not_the_arguments(clinic_a, patient_a):
+    PatientFactory.create(organization=clinic_a.organization, first_name="Bo", phone="+16195550999")
+    context = _context(clinic_a)
+    result = tool_run(context=context, name="find_patient", arguments={"phone": "+16195550999"})
+    assert result.error == "invalid_arguments"
+    result = tool_run(context=context, name="find_patient", arguments="{}")
+    assert [p["first_name"] for p in result.data["patients"]] == ["Ana"]
+
+
+def test_register_patient_files_the_patient_under_the_senders_phone(clinic_a):
+    context = _context(clinic_a)
+    result = tool_run(
+        context=context,
+        name="register_patient",
+        arguments={"first_name": "Lee", "last_name": "Park", "date_of_birth": "1990-04-02"},
+    )
+    assert result.ok
+    with tenant_scope(clinic_a.organization):
+        patient = Patient.objects.get(pk=result.data["patient_id"])
+    assert patient.phone == SENDER
+    assert patient.date_of_birth == date(1990, 4, 2)
+
+
+def test_register_patient_with_an_impossible_birth_date_is_refused(clinic_a):
+    context = _context(clinic_a)
+    result = tool_run(
+        context=context,
+        name="register_patient",
+        arguments={"first_name": "Lee", "last_name": "Park", "date_of_birth": "1990-02-30"},
+    )
+    assert (result.ok, result.error) == (False, "invalid_arguments")
+    with tenant_scope(clinic_a.organization):
+        assert not Patient.objects.exists()
+
+
+def test_find_slots_then_book_creates_the_appointment_and_logs_both_calls(clinic_a, patient_a):
+    context = _context(clinic_a)
+    slots = tool_run(
+        context=context,
+        name="find_slots",
+        arguments={"appointment_type": "cleaning", "part_of_day": "morning", "limit": 2},
+        call_id="call_1",
+    )
+    assert slots.ok
+    assert len(slots.data["slots"]) == 2
+    assert all(datetime.fromisoformat(s["start"]).hour < 12 for s in slots.data["slots"])
+    chosen = slots.data["slots"][1]
+    booked = tool_run(
+        context=context,
+        name="book_appointment",
+        arguments={"slot_id": chosen["slot_id"], "patient_id": str(patient_a.pk)},
+        call_id="call_2",
+    )
+    assert booked.ok, booked
+    assert booked.data["start_text"] == chosen["start_text"]
+    with tenant_scope(clinic_a.organization):
+        appointment = Appointment.objects.get()
+    assert appointment.patient == patient_a
+    assert appointment.conversation == context.conversation
+    assert appointment.appointment_type == clinic_a.cleaning
+    calls = _tool_calls(clinic_a)
+    assert [(c.name, c.call_id, c.error, c.engine) for c in calls] == [
+        ("find_slots", "call_1", "", "test"),
+        ("book_appointment", "call_2", "", "test"),
+    ]
+    assert calls[1].message == context.message
+    assert (calls[1].result or {})["appointment_id"] == str(appointment.pk)
+
+
+def test_unknown_tool_is_a_structured_error_and_logged(clinic_a):
+    context = _context(clinic_a)
+    result = tool_run(context=context, name="delete_everything", arguments={})
+    assert result.as_model_payload()["error"] == "unknown_tool"
+    (call,) = _tool_calls(clinic_a)
+    assert (call.name, call.error) == ("delete_everything", "unknown_tool")
+
+
+def test_malformed_json_arguments_are_a_structured_error_and_logged(clinic_a):
+    context = _context(clinic_a)
+    result = tool_run(context=context, name="find_slots", arguments='{"appointment_type": "cle')
+    assert result.as_model_payload() == {
+        "error": "invalid_json",
+        "message": "The arguments are not valid JSON.",
+    }
+    (call,) = _tool_calls(clinic_a)
+    assert call.error == "invalid_json"
+    assert call.arguments == {"_raw": '{"appointment_type": "cle'}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({}, "'appointment_type' is required"),
+        ({"appointment_type": 7, "limit": 3}, ""),
+        ({"appointment_type": ["x"]}, "'appointment_type' must be a string"),
+        ({"appointment_type": "exam", "limit": 50}, "'limit' must be between 1 and 10"),
+        ({"appointment_type": "exam", "part_of_day": "night"}, "'part_of_day' must be one of"),
+        ({"appointment_type": "exam", "start_date": "tomorrow"}, "'start_date' must be a date"),
+        ({"appointment_type": "exam", "organization": "b"}, "unknown argument 'organization'"),
+    ],
+)
+def test_invalid_arguments_are_explained_to_the_model(clinic_a, arguments, problem):
+    result = tool_run(context=_context(clinic_a), name="find_slots", arguments=arguments)
+    if problem:
+        assert result.error == "invalid_arguments"
+        assert problem in result.message
+    else:
+        assert result.error == "unknown_appointment_type"  # 7 became "7", which names no type
+
+
+def test_booking_refusals_come_back_with_the_booking_error_code(clinic_a, patient_a):
+    result = tool_run(
+        context=_context(clinic_a),
+        name="book_appointment",
+        arguments={"slot_id": "forged.slot:id", "patient_id": str(patient_a.pk)},
+    )
+    assert (result.ok, result.error) == (False, "invalid_slot")
+    with tenant_scope(clinic_a.organization):
+        assert not Appointment.objects.exists()
+
+
+def test_an_unexpected_failure_becomes_internal_error_not_an_exception(clinic_a, patient_a):
+    context = _context(clinic_a)
+    context.organization.timezone = "Not/AZone"  # tzinfo lookup fails inside the tool
+    result = tool_run(context=context, name="get_office_info", arguments={})
+    assert (result.ok, result.error) == (False, "internal_error")
+    (call,) = _tool_calls(clinic_a)
+    assert call.error == "internal_error"
+
+
+def test_another_phones_patient_cannot_be_booked_or_listed(clinic_a, patient_a):
+    other = PatientFactory.create(organization=clinic_a.organization, phone="+16195550999")
+    _future_appointment(clinic_a, other)
+    context = _context(clinic_a)
+    slot = tool_run(context=context, name="find_slots", arguments={"appointment_type": "exam"})
+    booked = tool_run(
+        context=context,
+        name="book_appointment",
+        arguments={"slot_id": slot.data["slots"][0]["slot_id"], "patient_id": str(other.pk)},
+    )
+    assert booked.error == "patient_not_found"
+    listed = tool_run(context=context, name="list_appointments", arguments={})
+    assert listed.data == {"appointments": []}
+    listed = tool_run(
+        context=context, name="list_appointments", arguments={"patient_id": str(other.pk)}
+    )
+    assert listed.error == "patient_not_found"
+    with tenant_scope(clinic_a.organization):
+        assert Appointment.objects.count() == 1
+
+
+def test_reschedule_and_cancel_act_on_the_senders_appointment(clinic_a, patient_a):
+    appointment = _future_appointment(clinic_a, patient_a)
+    context = _context(clinic_a)
+    listed = tool_run(context=context, name="list_appointments", arguments={})
+    assert [a["appointment_id"] for a in listed.data["appointments"]] == [str(appointment.pk)]
+    slots = tool_run(
+        context=context,
+        name="find_slots",
+        arguments={"appointment_type": "exam", "part_of_day": "morning"},
+    )
+    moved = tool_run(
+        context=context,
+        name="reschedule_appointment",
+        arguments={
+            "appointment_id": str(appointment.pk),
+            "slot_id": slots.data["slots"][0]["slot_id"],
+        },
+    )
+    assert moved.ok, moved
+    assert moved.data["start"] == slots.data["slots"][0]["start"]
+    cancelled = tool_run(
+        context=context,
+        name="cancel_appointment",
+        arguments={"appointment_id": str(appointment.pk), "reason": "travel"},
+    )
+    assert cancelled.data["status"] == "cancelled"
+    with tenant_scope(clinic_a.organization):
+        appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert appointment.start == datetime.fromisoformat(moved.data["start"])
+
+
+def test_cancel_of_another_phones_appointment_changes_nothing(clinic_a, patient_a):
+    other = PatientFactory.create(organization=clinic_a.organization, phone="+16195550999")
+    appointment = _future_appointment(clinic_a, other)
+    result = tool_run(
+        context=_context(clinic_a),
+        name="cancel_appointment",
+        arguments={"appointment_id": str(appointment.pk)},
+    )
+    assert result.error == "appointment_not_found"
+    with tenant_scope(clinic_a.organization):
+        appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.SCHEDULED
+
+
+def test_hand_off_flags_the_conversation(clinic_a):
+    context = _context(clinic_a)
+    result = tool_run(context=context, name="hand_off_to_staff", arguments={"reason": "pain"})
+    assert result.data == {"flagged": True}
+    with tenant_scope(clinic_a.organization):
+        context.conversation.refresh_from_db()
+    assert context.conversation.needs_attention
+    assert context.conversation.attention_reason == "pain"
