@@ -72,12 +72,15 @@ class Message(TenantModel):
         STAFF = "staff", "Staff"
         SYSTEM = "system", "System"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     timestamp = models.DateTimeField(default=timezone.now)
     metadata = models.JSONField(default=dict, blank=True)
-    provider_message_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "": messages without a provider id must not collide on the unique constraint.
+    provider_message_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         constraints = [

@@ -1,4 +1,7 @@
+from datetime import datetime
+
 from conversations.models import Conversation, Message
+from tenants.models import Organization
 
 
 def messages_recent(*, conversation: Conversation, limit: int) -> list[Message]:
@@ -7,3 +10,37 @@ def messages_recent(*, conversation: Conversation, limit: int) -> list[Message]:
         :limit
     ]
     return list(reversed(newest_first))
+
+
+def message_for_provider_id(
+    *, organization: Organization, provider_message_id: str
+) -> Message | None:
+    """The message the provider (Twilio) knows by this id, in this organization."""
+    return (
+        Message.objects.filter(organization=organization, provider_message_id=provider_message_id)
+        .select_related("conversation")
+        .first()
+    )
+
+
+def message_reply(*, message: Message) -> Message | None:
+    """The assistant message sent in answer to `message` (linked by metadata.in_reply_to)."""
+    return (
+        Message.objects.filter(
+            conversation_id=message.conversation_id,
+            role=Message.Role.ASSISTANT,
+            metadata__in_reply_to=message.pk,
+        )
+        .order_by("timestamp", "id")
+        .first()
+    )
+
+
+def messages_count_since(
+    *, conversation: Conversation, role: str, since: datetime, kind: str | None = None
+) -> int:
+    """How many messages of `role` (and metadata.kind, if given) arrived at or after `since`."""
+    queryset = Message.objects.filter(conversation=conversation, role=role, timestamp__gte=since)
+    if kind is not None:
+        queryset = queryset.filter(metadata__kind=kind)
+    return queryset.count()

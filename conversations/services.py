@@ -1,9 +1,12 @@
+from datetime import timedelta
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from conversations.models import Conversation, Message, ToolCall
+from tenants.models import Organization
 
 PREVIEW_CHARS = 160
 
@@ -68,7 +71,7 @@ def tool_call_log(
     error: str = "",
     duration_ms: int = 0,
     call_id: str = "",
-    round: int = 0,  # noqa: A002 -- the model's field name
+    round: int = 0,
     engine: str = "",
 ) -> ToolCall:
     """Store one action Lexi took, whatever its outcome."""
@@ -85,3 +88,78 @@ def tool_call_log(
         round=round,
         engine=engine,
     )
+
+
+def conversation_open(
+    *,
+    organization: Organization,
+    session_id: str,
+    channel: str,
+    from_number: str,
+    to_number: str,
+    metadata: dict[str, Any] | None = None,
+    quiet_after: timedelta | None = None,
+) -> tuple[Conversation, bool]:
+    """The ongoing conversation of (organization, session_id), opened if there is none.
+
+    One quiet for longer than `quiet_after` is completed first and a new one opened. Safe under
+    concurrent calls: the partial unique constraint picks one winner and the others re-read it.
+    Returns (conversation, created).
+    """
+    last_error: IntegrityError | None = None
+    for _attempt in range(_OPEN_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                conversation, created = Conversation.objects.get_or_create(
+                    organization=organization,
+                    session_id=session_id,
+                    call_status=Conversation.Status.ONGOING,
+                    defaults={
+                        "channel": channel,
+                        "from_number": from_number,
+                        "to_number": to_number,
+                        "direction": Conversation.Direction.INBOUND,
+                        "start_timestamp": timezone.now(),
+                        "metadata": metadata or {},
+                    },
+                )
+        except IntegrityError as exc:
+            # Another request opened it between our read and our insert: read again.
+            last_error = exc
+            continue
+        if not created and quiet_after is not None and _quiet_for(conversation) > quiet_after:
+            conversation_complete(conversation=conversation)
+            continue
+        return conversation, created
+    assert last_error is not None  # noqa: S101 -- only reachable after an IntegrityError
+    raise last_error
+
+
+_OPEN_ATTEMPTS = 4
+
+
+def _quiet_for(conversation: Conversation) -> timedelta:
+    last = conversation.last_message_at or conversation.start_timestamp
+    return timezone.now() - last
+
+
+def conversation_complete(*, conversation: Conversation) -> None:
+    """Close an ongoing conversation (idempotent: a completed one is left as it is)."""
+    end = conversation.last_message_at or timezone.now()
+    Conversation.objects.filter(pk=conversation.pk, call_status=Conversation.Status.ONGOING).update(
+        call_status=Conversation.Status.COMPLETED, end_timestamp=end, updated_at=timezone.now()
+    )
+    conversation.call_status = Conversation.Status.COMPLETED
+    conversation.end_timestamp = end
+
+
+def conversation_metadata_merge(*, conversation: Conversation, values: dict[str, Any]) -> None:
+    """Set a few keys of the conversation's metadata, leaving the others as they are."""
+    conversation.metadata = {**(conversation.metadata or {}), **values}
+    conversation.save(update_fields=["metadata", "updated_at"])
+
+
+def message_metadata_merge(*, message: Message, values: dict[str, Any]) -> None:
+    """Set a few keys of a stored message's metadata (e.g. what became of it)."""
+    message.metadata = {**(message.metadata or {}), **values}
+    message.save(update_fields=["metadata"])

@@ -1,3 +1,7 @@
 from django.urls import path
 
-urlpatterns: list = []
+from sms.views import IncomingSmsView
+
+urlpatterns = [
+    path("incoming-sms", IncomingSmsView.as_view(), name="twilio-incoming-sms"),
+]

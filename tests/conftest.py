@@ -61,9 +61,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _require_restricted_role(_require_postgres) -> None:
     """RLS tests mean something only as a role that row-level security binds."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
+        cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
         (bypasses,) = cursor.fetchone()
     if not bypasses:
         return

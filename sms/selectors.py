@@ -1,0 +1,29 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from sms.models import SmsOptOut
+from tenants.models import Organization
+
+
+@dataclass(frozen=True)
+class TwilioCredentials:
+    """What verifies a webhook: the auth token, and the AccountSid it must carry (if known)."""
+
+    auth_token: str
+    account_sid: str
+
+
+def twilio_credentials(*, organization: Organization | None) -> TwilioCredentials:
+    """The organization's own subaccount credentials when it has a token, else the global ones.
+
+    An empty auth_token means nothing can verify the request: the caller must refuse it.
+    """
+    if organization is not None and organization.twilio_auth_token:
+        return TwilioCredentials(organization.twilio_auth_token, organization.twilio_account_sid)
+    return TwilioCredentials(settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID)
+
+
+def opt_out_active(*, organization: Organization, phone: str) -> bool:
+    """True when this phone has texted STOP (or similar) to this clinic and not opted back in."""
+    return SmsOptOut.objects.filter(organization=organization, phone=phone, opted_out=True).exists()

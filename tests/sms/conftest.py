@@ -1,0 +1,32 @@
+from typing import Any
+
+import pytest
+
+from tenants.models import Organization
+from tests.factories import PhoneNumberFactory
+from tests.twilio_helpers import TEST_TOKEN
+
+CLINIC_A_NUMBER = "+18504036622"
+CLINIC_B_NUMBER = "+16195550142"
+PATIENT = "+16195551234"
+
+
+@pytest.fixture(autouse=True)
+def _twilio_settings(settings: Any) -> None:
+    settings.TWILIO_AUTH_TOKEN = TEST_TOKEN
+    settings.TWILIO_ACCOUNT_SID = ""
+    settings.PUBLIC_BASE_URL = ""
+    settings.LEXI_DEFAULT_ORGANIZATION = ""
+    settings.LEXI_SENDER_LIMIT_PER_MINUTE = 10
+
+
+@pytest.fixture
+def clinic_a(org_a: Organization) -> Organization:
+    PhoneNumberFactory(organization=org_a, number=CLINIC_A_NUMBER)
+    return org_a
+
+
+@pytest.fixture
+def clinic_b(org_b: Organization) -> Organization:
+    PhoneNumberFactory(organization=org_b, number=CLINIC_B_NUMBER)
+    return org_b

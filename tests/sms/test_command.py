@@ -1,0 +1,86 @@
+"""`manage.py sms`: text Lexi from the terminal, through the real, signature-checking view."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from conversations.models import Conversation, Message
+from tenants.scoping import tenant_scope, unscoped
+from tests.sms.conftest import CLINIC_A_NUMBER, PATIENT
+from tests.twilio_helpers import TEST_TOKEN
+
+
+def _sms(*args: str, stdin: io.StringIO | None = None) -> str:
+    out = io.StringIO()
+    options = {"stdout": out}
+    if stdin is not None:
+        options["stdin"] = stdin
+    call_command("sms", "--from", PATIENT, "--to", CLINIC_A_NUMBER, *args, **options)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_local_text_runs_the_webhook_and_prints_the_reply(clinic_a):
+    output = _sms("--local", "Hi, I'd like to book")
+
+    assert output.startswith("lexi> ")
+    assert "Welcome to Alpha Dental" in output
+    with tenant_scope(clinic_a):
+        [conversation] = Conversation.objects.all()
+        assert conversation.from_number == PATIENT
+        assert list(Message.objects.values_list("role", flat=True).order_by("id")) == [
+            "user",
+            "assistant",
+        ]
+
+
+@pytest.mark.django_db
+def test_local_works_without_a_configured_token(clinic_a, settings):
+    settings.TWILIO_AUTH_TOKEN = ""
+
+    output = _sms("--local", "Hello")
+
+    assert "Welcome to Alpha Dental" in output
+
+
+@pytest.mark.django_db
+def test_local_with_the_wrong_token_is_refused_and_stores_nothing(clinic_a):
+    with pytest.raises(CommandError, match="403"):
+        _sms("--local", "--token", "f" * 32, "Hello")
+
+    with unscoped():
+        assert not Message.objects.exists()
+
+
+@pytest.mark.django_db
+def test_interactive_chat_reads_lines_until_eof(clinic_a):
+    output = _sms("--local", stdin=io.StringIO("Hello\n\nI'd like a cleaning\n"))
+
+    assert output.count("lexi> ") == 2
+    with tenant_scope(clinic_a):
+        assert Conversation.objects.get().message_count == 4
+
+
+def test_without_any_token_the_command_says_to_set_twilio_auth_token(settings, monkeypatch):
+    settings.TWILIO_AUTH_TOKEN = ""
+    monkeypatch.setattr("sms.management.commands.sms._organization", lambda _number: None)
+
+    with pytest.raises(CommandError, match="TWILIO_AUTH_TOKEN"):
+        _sms("Hello")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_text_to_a_running_server_is_signed_and_answered(clinic_a, live_server):
+    output = _sms("--url", live_server.url, "--token", TEST_TOKEN, "Hi there")
+
+    assert "Welcome to Alpha Dental" in output
+    with tenant_scope(clinic_a):
+        assert Message.objects.filter(role="user", content="Hi there").count() == 1
+
+
+def test_unreachable_server_is_a_clear_error(settings, monkeypatch):
+    monkeypatch.setattr("sms.management.commands.sms._organization", lambda _number: None)
+
+    with pytest.raises(CommandError, match="Could not reach"):
+        _sms("--url", "http://127.0.0.1:9", "--token", TEST_TOKEN, "Hello")
