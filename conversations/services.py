@@ -163,3 +163,12 @@ def message_metadata_merge(*, message: Message, values: dict[str, Any]) -> None:
     """Set a few keys of a stored message's metadata (e.g. what became of it)."""
     message.metadata = {**(message.metadata or {}), **values}
     message.save(update_fields=["metadata"])
+
+
+def conversation_patient_name_set(*, conversation: Conversation, name: str) -> None:
+    """Remember which patient this phone turned out to be, for the staff console."""
+    name = name[:200]
+    if conversation.patient_name == name:
+        return
+    Conversation.objects.filter(pk=conversation.pk).update(patient_name=name)
+    conversation.patient_name = name

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import transaction
 
-from conversations.services import conversation_flag, tool_call_log
+from conversations.services import conversation_flag, conversation_patient_name_set, tool_call_log
 from lexi.context import TurnContext
 from tenants.scoping import tenant_scope
 
@@ -387,6 +387,8 @@ def _find_patient(context: TurnContext, arguments: dict[str, Any]) -> dict[str, 
         first_name=arguments.get("first_name"),
         last_name=arguments.get("last_name"),
     )
+    if len(patients) == 1:
+        _patient_name_remember(context, patients[0])
     return {
         "patients": [
             {
@@ -400,6 +402,12 @@ def _find_patient(context: TurnContext, arguments: dict[str, Any]) -> dict[str, 
     }
 
 
+def _patient_name_remember(context: TurnContext, patient: Any) -> None:
+    conversation_patient_name_set(
+        conversation=context.conversation, name=f"{patient.first_name} {patient.last_name}"
+    )
+
+
 def _register_patient(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
     from booking.services import patient_register
 
@@ -411,6 +419,7 @@ def _register_patient(context: TurnContext, arguments: dict[str, Any]) -> dict[s
         phone=context.sender_phone,
         date_of_birth=date_of_birth,
     )
+    _patient_name_remember(context, patient)
     return {
         "patient_id": str(patient.pk),
         "first_name": patient.first_name,
@@ -500,6 +509,7 @@ def _book_appointment(context: TurnContext, arguments: dict[str, Any]) -> dict[s
         source=_source_for(context.channel),
         conversation=context.conversation,
     )
+    _patient_name_remember(context, patient)
     return _appointment_payload(context, appointment)
 
 

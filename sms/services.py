@@ -48,6 +48,7 @@ from tenants.scoping import tenant_scope
 logger = logging.getLogger(__name__)
 
 FLOOD_WINDOW = timedelta(seconds=60)
+LEXI_OFF_REASON = "Lexi is turned off for this clinic: a person needs to reply."
 CHANNEL_METADATA = "twilio_sms"
 
 
@@ -67,6 +68,7 @@ class Outcome:
     SLOWED = "slowed"  # over the flood limit: one "slow down" text per window
     THROTTLED = "throttled"  # over the flood limit, already told: no reply
     FALLBACK = "fallback"
+    STAFF_ONLY = "staff_only"  # Lexi is off for this clinic: logged and flagged for staff
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,9 @@ def _answer(
         return _slow_down(conversation=conversation, message=message)
     elif keyword in HELP_WORDS:
         outcome, text = Outcome.HELP, help_text(organization)
+    elif not organization.lexi_enabled:
+        conversation_flag(conversation=conversation, reason=LEXI_OFF_REASON)
+        outcome = Outcome.STAFF_ONLY
     elif not inbound.body.strip() and inbound.media:
         conversation_flag(conversation=conversation, reason="The patient sent a picture.")
         outcome, text = Outcome.MEDIA, media_text(organization)

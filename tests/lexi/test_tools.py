@@ -95,6 +95,25 @@ def test_register_patient_files_the_patient_under_the_senders_phone(clinic_a):
     assert patient.date_of_birth == date(1990, 4, 2)
 
 
+def test_identified_patient_is_remembered_on_the_conversation_for_staff(clinic_a, patient_a):
+    context = _context(clinic_a)
+    assert context.conversation.patient_name == ""
+    tool_run(context=context, name="find_patient", arguments={})
+    with tenant_scope(clinic_a.organization):
+        context.conversation.refresh_from_db()
+    assert context.conversation.patient_name == f"{patient_a.first_name} {patient_a.last_name}"
+
+
+def test_several_patients_on_one_phone_leave_the_conversation_unnamed(clinic_a, patient_a):
+    PatientFactory.create(organization=clinic_a.organization, first_name="Mia", phone=SENDER)
+    context = _context(clinic_a)
+    result = tool_run(context=context, name="find_patient", arguments={})
+    assert len(result.data["patients"]) == 2
+    with tenant_scope(clinic_a.organization):
+        context.conversation.refresh_from_db()
+    assert context.conversation.patient_name == ""
+
+
 def test_register_patient_with_an_impossible_birth_date_is_refused(clinic_a):
     context = _context(clinic_a)
     result = tool_run(

@@ -660,3 +660,22 @@ def test_logs_mask_phone_numbers_and_leave_out_bodies(client, clinic_a, caplog):
     assert PATIENT not in caplog.text
     assert CLINIC_A_NUMBER not in caplog.text
     assert "toothache" not in caplog.text
+
+
+# --- Lexi turned off ---------------------------------------------------------------------------
+
+
+def test_clinic_with_lexi_off_logs_and_flags_the_text_without_a_reply(client, clinic_a):
+    Organization.objects.filter(pk=clinic_a.pk).update(lexi_enabled=False)
+
+    response = _text(client, "Hi, can I book a cleaning?")
+
+    assert response.status_code == 200
+    assert reply_texts(response) == []
+    [conversation] = _conversations(clinic_a)
+    assert conversation.needs_attention is True
+    [inbound] = _messages(clinic_a)
+    assert inbound.content == "Hi, can I book a cleaning?"
+    assert inbound.metadata["outcome"] == "staff_only"
+    with tenant_scope(clinic_a):
+        assert not conversation.tool_calls.exists()
