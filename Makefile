@@ -25,15 +25,24 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-migrate: install
-	DEBUG=$${DEBUG:-True} $(PY) manage.py migrate --noinput
+# A local .env on first run: DEBUG on, a fresh secret key and a local Twilio token, so that the
+# server and `manage.py sms` sign and verify with the same token. Never overwritten.
+.env:
+	@$(PY) -c "import secrets, pathlib; t = pathlib.Path('.env.example').read_text(); \
+	t = t.replace('SECRET_KEY=change-me', 'SECRET_KEY=' + secrets.token_urlsafe(40)); \
+	t = t.replace('TWILIO_AUTH_TOKEN=\n', 'TWILIO_AUTH_TOKEN=local-' + secrets.token_hex(16) + '\n'); \
+	pathlib.Path('.env').write_text(t)"
+	@echo "Wrote .env (DEBUG=True, a local SECRET_KEY and TWILIO_AUTH_TOKEN); edit it to configure."
+
+migrate: install .env
+	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	DEBUG=$${DEBUG:-True} $(PY) manage.py loaddata demo
-	DEBUG=$${DEBUG:-True} $(PY) manage.py demo_logins
+	$(PY) manage.py loaddata demo
+	$(PY) manage.py demo_logins
 
-serve: install
-	DEBUG=$${DEBUG:-True} $(PY) manage.py runserver $(HOST):$(PORT)
+serve: install .env
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 run: demo serve
 
