@@ -1,0 +1,55 @@
+"""The offline engine: a deterministic receptionist that acts only through Lexi's tools.
+
+The default when no model is configured, and the fallback when the model fails. Its dialogue
+state lives on the conversation (`lexi_state`), never in memory, so every text can land on any
+worker. understand.py and dates.py read the texting; dialogue.py decides the reply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from conversations.models import Message
+from lexi.context import TurnContext, TurnReply
+from lexi.engines.offline.dialogue import MAX_SMS_CHARS, Turn
+from lexi.engines.offline.state import state_load, state_save
+
+__all__ = ["OfflineEngine", "sms_fit"]
+
+
+def sms_fit(text: str, *, limit: int = MAX_SMS_CHARS) -> str:
+    """Cut to `limit` characters at a sentence end (a safety net: replies are written short)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?](\s|$)", text) if m.end() <= limit]
+    return text[: ends[-1]].strip() if ends else text[: limit - 1].rstrip() + "…"
+
+
+class OfflineEngine:
+    name = "offline"
+
+    def reply(self, *, context: TurnContext, history: list[Message]) -> TurnReply:
+        context = replace(context, engine=self.name)
+        state = state_load(conversation=context.conversation)
+        turn = Turn(context=context, state=state)
+        text = turn.respond(context.message.content)
+        if not any(message.role == Message.Role.ASSISTANT for message in history):
+            text = self._greeted(context, text, small_talk=turn.small_talk)
+        state_save(conversation=context.conversation, state=state)
+        return TurnReply(
+            text=sms_fit(text),
+            engine=self.name,
+            flagged=turn.flagged,
+            tool_calls=turn.tool_calls,
+        )
+
+    @staticmethod
+    def _greeted(context: TurnContext, text: str, *, small_talk: bool) -> str:
+        """The first reply greets; if the first text already asked for something, it goes on."""
+        intro = f"Hi! Welcome to {context.organization.name}. This is Lexi."
+        if small_talk:
+            return f"{intro} How can I help you today?"
+        greeted = f"{intro} {text}"
+        return greeted if len(greeted) <= MAX_SMS_CHARS else text

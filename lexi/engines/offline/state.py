@@ -1,0 +1,93 @@
+"""The offline engine's dialogue state: a small JSON document on the conversation.
+
+Loaded at the start of every turn and saved at its end (`Conversation.lexi_state`), so nothing
+lives in memory between texts and any worker can take the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from conversations.models import Conversation
+from tenants.scoping import tenant_scope
+
+__all__ = ["State", "state_load", "state_save"]
+
+STATE_VERSION = 1
+
+
+@dataclass
+class State:
+    """Where the conversation stands. `awaiting` names the question Lexi asked last."""
+
+    flow: str = ""  # "book" | "reschedule" | "cancel" | ""
+    awaiting: str = ""
+    question: str = ""
+    # Who: patients on this phone, the one we act for, and a registration in progress.
+    identified: bool = False
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    patient_id: str = ""
+    patient_name: str = ""
+    reg_first: str = ""
+    reg_last: str = ""
+    # What and when: the type, the patient's preference, what we offered and what they chose.
+    appointment_type: str = ""
+    when: dict[str, Any] | None = None
+    offered: list[dict[str, Any]] = field(default_factory=list)
+    chosen: dict[str, Any] | None = None
+    confirmed: bool = False
+    # Reschedule / cancel: the upcoming appointments and the one being changed.
+    appointments: list[dict[str, Any]] = field(default_factory=list)
+    appointment: dict[str, Any] | None = None
+    # Per conversation: the office's appointment types, and whether staff were alerted.
+    types: list[str] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)
+    handed_off: bool = False
+
+    def flow_reset(self) -> None:
+        """Forget the task in progress; keep who the patient is and what we know of the office."""
+        keep: dict[str, Any] = {
+            "identified": self.identified,
+            "candidates": self.candidates,
+            "patient_id": self.patient_id,
+            "patient_name": self.patient_name,
+            "types": self.types,
+            "providers": self.providers,
+            "handed_off": self.handed_off,
+        }
+        fresh = State(**keep)
+        for item in fields(self):
+            setattr(self, item.name, getattr(fresh, item.name))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"version": STATE_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, value: Any) -> State:
+        if not isinstance(value, dict) or value.get("version") != STATE_VERSION:
+            return cls()
+        names = {item.name for item in fields(cls)}
+        try:
+            return cls(**{key: val for key, val in value.items() if key in names})
+        except TypeError:
+            return cls()
+
+
+def state_load(*, conversation: Conversation) -> State:
+    """The saved state, read fresh from the database (never from a stale instance)."""
+    with tenant_scope(conversation.organization_id):
+        value = (
+            Conversation.objects.filter(pk=conversation.pk)
+            .values_list("lexi_state", flat=True)
+            .first()
+        )
+    return State.from_json(value)
+
+
+def state_save(*, conversation: Conversation, state: State) -> None:
+    """Persist the dialogue state (the patient's name reaches the conversation via the tools)."""
+    value = state.as_json()
+    with tenant_scope(conversation.organization_id):
+        Conversation.objects.filter(pk=conversation.pk).update(lexi_state=value)
+    conversation.lexi_state = value

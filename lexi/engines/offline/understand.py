@@ -1,0 +1,410 @@
+"""How the offline engine reads ordinary texting: what the patient wants, yes/no, names and
+appointment types. Pure functions of the text, no database (dates and times: dates.py).
+
+Everything works on `text_normalize`d text: lower case, common abbreviations expanded and
+typos in the words that matter corrected (difflib against a small vocabulary), so that
+"cancell my apointment tommorow" reads as "cancel my appointment tomorrow".
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from enum import StrEnum
+
+__all__ = [
+    "Intent",
+    "appointment_type_pick",
+    "info_topics",
+    "intent_detect",
+    "name_parse",
+    "text_normalize",
+    "wants_earlier",
+    "wants_later",
+    "yes_no",
+]
+
+# --- normalization ---------------------------------------------------------------------------
+
+_ABBREVIATIONS = {
+    "appt": "appointment",
+    "appts": "appointments",
+    "apt": "appointment",
+    "apts": "appointments",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmw": "tomorrow",
+    "tmro": "tomorrow",
+    "tomo": "tomorrow",
+    "2morrow": "tomorrow",
+    "2moro": "tomorrow",
+    "2day": "today",
+    "resched": "reschedule",
+    "rsvp": "confirm",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "thnx": "thanks",
+    "ty": "thanks",
+    "u": "you",
+    "ur": "your",
+    "wk": "week",
+    "nxt": "next",
+    "mornin": "morning",
+    "arvo": "afternoon",
+    "aft": "afternoon",
+    "nite": "night",
+    "addy": "address",
+    "ppl": "people",
+    "bc": "because",
+    "ok": "okay",
+    "k": "okay",
+    "kk": "okay",
+    "yep": "yes",
+    "yup": "yes",
+    "yeah": "yes",
+    "yea": "yes",
+    "ya": "yes",
+    "yah": "yes",
+    "yas": "yes",
+    "yess": "yes",
+    "y": "yes",
+    "nope": "no",
+    "nah": "no",
+    "naw": "no",
+    "n": "no",
+    "checkups": "checkup",
+    "cleanings": "cleaning",
+}
+
+_PHRASES = [
+    (re.compile(r"\bcheck[\s-]+ups?\b"), "checkup"),
+    (re.compile(r"\bre[\s-]+schedule\b"), "reschedule"),
+    (re.compile(r"\bday after tomorrow\b"), "overmorrow"),
+    (re.compile(r"\bo'?clock\b"), "oclock"),
+    (re.compile(r"\ba\.\s?m\.?(?=\s|$)"), "am"),
+    (re.compile(r"\bp\.\s?m\.?(?=\s|$)"), "pm"),
+    (re.compile(r"\bdon'?t\b"), "do not"),
+    (re.compile(r"\bcan'?t\b|\bcannot\b"), "can not"),
+    (re.compile(r"\bwon'?t\b"), "will not"),
+    (re.compile(r"\bi'?m\b"), "i am"),
+    (re.compile(r"\bwhat'?s\b"), "what is"),
+    (re.compile(r"\bwhen'?s\b"), "when is"),
+    (re.compile(r"\bwhere'?s\b"), "where is"),
+    (re.compile(r"\blet'?s\b"), "let us"),
+    (re.compile(r"\bthat'?s\b"), "that is"),
+]
+
+# Words the offline engine acts on, and ordinary words near them that must not be "corrected".
+_VOCABULARY_WORDS = """
+    appointment appointments cleaning clean cleaned checkup check checked exam examination
+    consultation consult emergency urgent hygiene dentist doctor tooth teeth filling crown
+    tomorrow today tonight overmorrow morning afternoon evening night noon lunch week weekend
+    month monday tuesday wednesday thursday friday saturday sunday january february march april
+    june july august september october november december reschedule rescheduled schedule
+    scheduled cancel cancelled canceled cancellation change changed move moved book booked
+    booking available availability opening openings address located location directions where
+    website online phone number call hours open opening closed close closing bleeding bleed
+    swelling swollen knocked broken broke cracked chipped toothache abscess pain painful severe
+    terrible unbearable excruciating hurts hurting infection fever insurance covered coverage
+    price prices cost costs copay dental person human someone somebody receptionist staff
+    people front desk manager earlier earliest later latest another different other first
+    second third fourth last option number please thanks thank hello there great perfect sounds
+    works fine sure okay right correct confirm absolutely definitely anything something nothing
+    never mind actually instead still about after before around between which those these there
+    their would could should maybe possible really would rather other month months weeks
+"""
+_VOCABULARY = frozenset(_VOCABULARY_WORDS.split())
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def _correct(word: str) -> str:
+    if word in _ABBREVIATIONS:
+        return _ABBREVIATIONS[word]
+    if len(word) < 5 or word in _VOCABULARY:
+        return word
+    match = difflib.get_close_matches(word, _VOCABULARY, n=1, cutoff=0.8)
+    return match[0] if match else word
+
+
+def text_normalize(text: str) -> str:
+    """Lower case, abbreviations expanded, typos in the words that matter corrected."""
+    lowered = text.lower().replace("\u2019", "'").replace("&", " and ")
+    for pattern, replacement in _PHRASES:
+        lowered = pattern.sub(replacement, lowered)
+    return re.sub(r"[a-z]+", lambda m: _correct(m.group(0)), lowered).strip()
+
+
+def _has(text: str, pattern: str) -> bool:
+    return re.search(pattern, text) is not None
+
+
+# --- intents ---------------------------------------------------------------------------------
+
+
+class Intent(StrEnum):
+    EMERGENCY = "emergency"
+    HUMAN = "human"
+    STOP = "stop"
+    CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
+    APPOINTMENTS = "appointments"
+    BOOK = "book"
+    INFO = "info"
+    INSURANCE = "insurance"
+    DIAGNOSIS = "diagnosis"
+    GREETING = "greeting"
+    THANKS = "thanks"
+
+
+_EMERGENCY = (
+    r"\bemergency\b|\burgent(ly)?\b|\bsevere\b|\bunbearable\b|\bexcruciating\b|\bkilling me\b"
+    r"|\bswell(ing|ed)?\b|\bswollen\b|\bbleed(ing|s)?\b|\bknocked\b|\bfell out\b"
+    r"|\b(broke|broken|cracked)\b.*\btooth\b|\btooth\b.*\b(broke|broken|cracked)\b"
+    r"|\babscess\b|\bpus\b|\bpain(ful)?\b|\btoothache\b|\bhurts?\b|\bhurting\b|\bache\b"
+)
+_HUMAN = (
+    r"\b(real|actual|live) (person|human|people)\b|\bhuman\b|\bperson\b|\bsomeone\b"
+    r"|\bsomebody\b|\breceptionist\b|\bfront desk\b|\bstaff\b|\brepresentative\b|\boperator\b"
+    r"|\bmanager\b|\bcall me back\b|\bgive me a call\b|\b(someone|you) call me\b"
+)
+_STOP = (
+    r"\bnever ?mind\b|\bforget (it|that|about it)\b|\bstart over\b"
+    r"|\bcancel (that|this)\b(?! (appointment|visit|booking))"
+)
+_CANCEL = r"\bcancel(l?ed|lation)?\b|\bcan not (make|come|do)\b|\bwill not (make|be able)\b"
+_RESCHEDULE = (
+    r"\breschedul\w*|\b(move|change|push|switch|shift)\b.{0,25}\b(appointment|time|it|visit)\b"
+    r"|\bdifferent (day|time)\b.{0,20}\bappointment\b"
+)
+_APPOINTMENTS = (
+    r"\bwhen is my\b|\bwhat time is my\b|\bdo i have an?\b.*\b(appointment|booking)\b"
+    r"|\bmy (next|upcoming) (appointment|visit)\b|\bwhat day is my\b"
+)
+_BOOK = (
+    r"\bbook\w*\b|\bappointments?\b|\bschedul\w*\b|\bcleaning\b|\bclean(ed)?\b|\bcheckup\b"
+    r"|\bexam\b|\bconsult(ation)?\b|\bcome in\b|\bsee (the|a) (dentist|doctor)\b|\bavailab\w*"
+    r"|\bopenings?\b|\bnew patient\b|\bvisit\b|\bslots?\b|\bget in\b"
+)
+_INSURANCE = (
+    r"\binsurance\b|\bcovered\b|\bcoverage\b|\bhow much\b|\bprice\b|\bcosts?\b|\bcopay\b"
+    r"|\bmedicaid\b|\bdelta\b|\bpay\b|\bfees?\b"
+)
+_DIAGNOSIS = (
+    r"\bdo i (have|need) (a |an )?(cavity|infection|root canal|filling|crown|extraction"
+    r"|antibiotics?|wisdom)\b|\bis (it|this|that) (a |an )?(cavity|infected|infection|normal|bad)\b"
+    r"|\bwhat (is|could be) wrong\b|\bdiagnos\w*|\bshould i (be worried|worry|take)\b"
+    r"|\bantibiotics?\b|\bibuprofen\b|\bpainkillers?\b|\bmedication\b|\bwhat should i take\b"
+)
+_GREETING = r"^(hi|hello|hey|hiya|good (morning|afternoon|evening)|howdy|yo)\b"
+_THANKS = r"\bthanks?\b|\bthank you\b|\bbye\b|\bgoodbye\b|\bsee you\b|\bappreciate\b"
+
+_INFO_TOPICS = {
+    "hours": r"\bhours\b|\bopen\b|\bclose[sd]?\b|\bclosing\b|\bopening time\b",
+    "address": r"\baddress\b|\bwhere\b|\blocat\w*|\bdirections\b|\bparking\b",
+    "phone": r"\bphone\b|\bnumber\b|\bcall you\b|\bcall the office\b",
+    "website": r"\bwebsite\b|\bweb ?site\b|\bsite\b|\bonline\b|\burl\b|\binternet\b",
+}
+
+
+def info_topics(text: str) -> list[str]:
+    """The office facts asked about: any of hours, address, phone, website (normalized text)."""
+    return [topic for topic, pattern in _INFO_TOPICS.items() if _has(text, pattern)]
+
+
+def intent_detect(text: str) -> Intent | None:
+    """What the patient wants, from normalized text; the most urgent intent wins."""
+    if _has(text, _EMERGENCY) and not _has(text, r"\bno (pain|swelling|bleeding)\b"):
+        return Intent.EMERGENCY
+    if _has(text, _HUMAN) and not _has(text, r"\bsomeone else\b"):
+        return Intent.HUMAN
+    if _has(text, _STOP):
+        return Intent.STOP
+    if _has(text, _CANCEL) and not _has(text, r"\b(do|did) not (want to )?cancel\b"):
+        return Intent.CANCEL
+    if _has(text, _RESCHEDULE):
+        return Intent.RESCHEDULE
+    if _has(text, _APPOINTMENTS):
+        return Intent.APPOINTMENTS
+    if _has(text, _DIAGNOSIS):
+        return Intent.DIAGNOSIS
+    if _has(text, _INSURANCE):
+        return Intent.INSURANCE
+    if info_topics(text) and (
+        _has(text, r"\?|\bwhat\b|\bwhere\b|\bwhen\b|\bhow\b|\byour\b|\bare you\b|\bis the\b")
+        or not _has(text, _BOOK)
+    ):
+        return Intent.INFO
+    if _has(text, _BOOK):
+        return Intent.BOOK
+    if _has(text, _GREETING):
+        return Intent.GREETING
+    if _has(text, _THANKS):
+        return Intent.THANKS
+    return None
+
+
+# --- yes / no --------------------------------------------------------------------------------
+
+_YES_PHRASES = r"\bwhy not\b|\bno problem\b|\bno worries\b|\bof course\b|\bfor sure\b"
+_NO = (
+    r"^\s*no\b|\bno\s*(thanks|thank you)\b|\bnot\b|\bnever\b|\bneither\b|\bnone\b"
+    r"|\bsomething else\b|\bother (times?|days?|options?)\b|\banother (time|day)\b"
+    r"|\bdifferent (time|day)\b|\blater\b|\bearlier\b|\bkeep it\b|\bdo not\b|\bnah\b"
+)
+_YES = (
+    r"^\s*(yes|okay|sure|yes please|please|correct|right|confirm(ed)?|great|perfect|good|fine"
+    r"|alright|all right|absolutely|definitely|totally|exactly|cool|awesome|lovely|excellent"
+    r"|ideal|works|that works|sounds (good|great|perfect)|works for me|go ahead|do it"
+    r"|book it|please do|let us do (it|that)|let us do it|yes that works|affirmative)\b"
+    r"|\bsounds (good|great|perfect)\b|\bthat works\b|\bworks for me\b|\bgo ahead\b"
+    r"|\bbook it\b|\bplease do\b|\byes\b|\bokay\b|\bsure\b|\bperfect\b|\bthat (one|is) fine\b"
+    r"|\U0001f44d"
+)
+
+
+def yes_no(text: str) -> bool | None:
+    """True for yes / yep / ok / sure / sounds good, False for no / nope / no, later; else None."""
+    if _has(text, _YES_PHRASES):
+        return True
+    if _has(text, _NO):
+        return False
+    if _has(text, _YES):
+        return True
+    return None
+
+
+def wants_later(text: str) -> bool:
+    return _has(text, r"\blater\b|\bafter that\b|\blatest\b")
+
+
+def wants_earlier(text: str) -> bool:
+    return _has(text, r"\bearlier\b|\bsooner\b|\bbefore that\b")
+
+
+# --- calendar words (shared with dates.py) ---
+
+_WEEKDAYS = {
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
+}
+_MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+
+# --- names ---
+
+_NAME_PREFIX = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|sure|okay|ok|yes)[,!.\s]+)*(?:my name is|my name's|name is|"
+    r"name's|i am|i'm|im|it's|its|it is|this is|call me|the name is)?\s*",
+    re.IGNORECASE,
+)
+_NOT_NAME_WORDS = """
+    and my dob is date of birth birthday born on the i was a an it for me please thanks thank
+    you yes no ok okay sure first last name new patient hi hello hey
+"""
+_NOT_NAME = frozenset(_NOT_NAME_WORDS.split())
+
+
+def name_parse(text: str) -> tuple[str, str]:
+    """(first, last) from 'Jane Smith', 'my name is Jane Smith, 3/14/1985'; '' when absent."""
+    rest = _NAME_PREFIX.sub("", text, count=1)
+    rest = re.split(
+        r"\d|\b(?:born|dob|birthday|date of birth)\b", rest, maxsplit=1, flags=re.IGNORECASE
+    )[0]
+    rest = re.sub(rf"\b({_MONTH_RE})\b\.?\s*$", "", rest, flags=re.IGNORECASE)
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", rest) if w.lower() not in _NOT_NAME]
+    if not words or len(words) > 4:
+        return "", ""
+
+    def title(word: str) -> str:
+        return word if any(c.isupper() for c in word[1:]) else word[:1].upper() + word[1:].lower()
+
+    first = title(words[0])
+    last = " ".join(title(w) for w in words[1:])
+    return first, last
+
+
+# --- appointment types -----------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "cleaning": r"\bclean(ing|ed)?\b|\bhygien\w*|\bpolish\b|\bscaling\b",
+    "checkup": r"\bcheckup\b|\bexam(ination)?\b|\broutine\b|\bregular\b|\bx-?rays?\b|\bcheck\b",
+    "emergency": r"\bemergency\b|\burgent\b",
+    "consult": (
+        r"\bconsult(ation)?\b|\bsecond opinion\b|\bimplants?\b|\bbraces\b|\bwhitening\b"
+        r"|\binvisalign\b|\bveneers?\b|\bcosmetic\b"
+    ),
+}
+
+
+def _type_key(name: str) -> str | None:
+    """Which family an office's type name belongs to; emergency wins over 'exam'."""
+    lowered = name.lower()
+    for key, fragments in (
+        ("emergency", ("emerg", "urgent")),
+        ("cleaning", ("clean", "hygien")),
+        ("consult", ("consult",)),
+        ("checkup", ("check", "exam", "recall")),
+    ):
+        if any(fragment in lowered for fragment in fragments):
+            return key
+    return None
+
+
+def appointment_type_pick(text: str, *, types: list[str]) -> str | None:
+    """Which of the office's appointment types the normalized text names, if exactly one."""
+    scores: dict[str, int] = {}
+    for name in types:
+        if re.search(rf"\b{re.escape(name.lower())}\b", text):
+            scores[name] = 100 + len(name)
+            continue
+        key = _type_key(name)
+        if key is not None and _has(text, _TYPE_WORDS[key]):
+            scores[name] = 10
+    if not scores:
+        return None
+    best = max(scores.values())
+    winners = [name for name, score in scores.items() if score == best]
+    return winners[0] if len(winners) == 1 else None
