@@ -1,7 +1,390 @@
-from django.contrib import admin
+"""Calls: the staff console's view of conversations, their transcripts and statistics."""
 
-from conversations.models import Conversation, Message, ToolCall
+from __future__ import annotations
 
-admin.site.register(Conversation)
-admin.site.register(Message)
-admin.site.register(ToolCall)
+import contextlib
+import uuid
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from conversations.models import Channel, Conversation, Message, ToolCall
+from conversations.services import conversation_complete, conversation_resolve
+from conversations.stats import period_for, statistics_for_period
+from conversations.transcript import transcript_for
+from tenants.admin_scoping import (
+    TenantAdmin,
+    is_platform_admin,
+    local_time,
+    request_organizations,
+)
+from tenants.phone import InvalidPhoneNumber, phone_normalize
+
+NEEDS_ATTENTION = "attention"
+
+
+class ChannelFilter(admin.SimpleListFilter):
+    title = "channel"
+    parameter_name = "channel"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, str(label)) for value, label in Channel.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in Channel.values:
+            return queryset.filter(channel=self.value())
+        return queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (Conversation.Status.ONGOING, "Ongoing"),
+            (Conversation.Status.COMPLETED, "Completed"),
+            (NEEDS_ATTENTION, "Needs attention"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == NEEDS_ATTENTION:
+            return queryset.filter(needs_attention=True)
+        if value in Conversation.Status.values:
+            return queryset.filter(call_status=value)
+        return queryset
+
+
+def _duration_text(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        return f"{hours // 24}d {hours % 24}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s"
+
+
+@admin.register(Conversation)
+class ConversationAdmin(TenantAdmin):
+    """Read-only: conversations are written by the channels; staff resolve and read them."""
+
+    list_display = (
+        "last_activity",
+        "channel_badge",
+        "patient",
+        "clinic_number",
+        "status_badge",
+        "message_count",
+        "preview",
+        "duration",
+    )
+    list_display_links = ("last_activity", "patient")
+    list_filter = (ChannelFilter, StatusFilter, "needs_attention", "start_timestamp")
+    search_fields = ("from_number", "to_number", "patient_name", "session_id")
+    search_help_text = "A phone number, a patient name, or words from a message."
+    ordering = ("-updated_at",)
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ("mark_resolved", "clear_needs_attention")
+    readonly_fields = (
+        "organization",
+        "channel_badge",
+        "patient",
+        "to_number",
+        "status_badge",
+        "attention_reason",
+        "started",
+        "ended",
+        "duration",
+        "message_count",
+        "session_id",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("patient", "channel_badge", "status_badge"),
+                    ("to_number", "organization"),
+                    ("started", "ended", "duration", "message_count"),
+                    "attention_reason",
+                )
+            },
+        ),
+        ("Technical", {"classes": ("collapse",), "fields": ("session_id",)}),
+    )
+    change_form_template = "admin/conversations/conversation/change_form.html"
+    change_list_template = "admin/conversations/conversation/change_list.html"
+
+    # --- permissions: the transcript is history, not editable -----------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("conversations.change_conversation")
+
+    # --- columns ---------------------------------------------------------------------------
+
+    @admin.display(description="Last activity", ordering="updated_at")
+    def last_activity(self, obj: Conversation) -> str:
+        return local_time(obj.last_message_at or obj.updated_at, obj.organization)
+
+    @admin.display(description="Channel", ordering="channel")
+    def channel_badge(self, obj: Conversation) -> str:
+        return format_html(
+            '<span class="lexi-badge lexi-channel-{}">{}</span>',
+            obj.channel,
+            obj.get_channel_display(),
+        )
+
+    @admin.display(description="Patient", ordering="from_number")
+    def patient(self, obj: Conversation) -> str:
+        if obj.patient_name:
+            return format_html(
+                '{} <span class="lexi-muted">{}</span>', obj.patient_name, obj.from_number
+            )
+        return obj.from_number
+
+    @admin.display(description="Clinic number", ordering="to_number")
+    def clinic_number(self, obj: Conversation) -> str:
+        return obj.to_number
+
+    @admin.display(description="Status")
+    def status_badge(self, obj: Conversation) -> str:
+        if obj.needs_attention:
+            return format_html(
+                '<span class="lexi-badge lexi-status-attention" title="{}">Needs attention</span>',
+                obj.attention_reason,
+            )
+        return format_html(
+            '<span class="lexi-badge lexi-status-{}">{}</span>',
+            obj.call_status,
+            obj.get_call_status_display(),
+        )
+
+    @admin.display(description="Last message")
+    def preview(self, obj: Conversation) -> str:
+        text = obj.last_message_preview
+        return text if len(text) <= 80 else f"{text[:79]}…"
+
+    @admin.display(description="Duration")
+    def duration(self, obj: Conversation) -> str:
+        end = obj.end_timestamp or obj.last_message_at
+        if end is None or end < obj.start_timestamp:
+            return "—"
+        return _duration_text((end - obj.start_timestamp).total_seconds())
+
+    @admin.display(description="Started")
+    def started(self, obj: Conversation) -> str:
+        return local_time(obj.start_timestamp, obj.organization)
+
+    @admin.display(description="Ended")
+    def ended(self, obj: Conversation) -> str:
+        return local_time(obj.end_timestamp, obj.organization) if obj.end_timestamp else "—"
+
+    # --- search: message text through an EXISTS subquery, not a join + DISTINCT ------------
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matches = Q(from_number__icontains=term) | Q(to_number__icontains=term)
+        matches |= Q(patient_name__icontains=term) | Q(session_id__icontains=term)
+        with contextlib.suppress(InvalidPhoneNumber):
+            matches |= Q(from_number=phone_normalize(term))
+        digits = "".join(ch for ch in term if ch.isdigit())
+        if len(digits) >= 4:
+            matches |= Q(from_number__contains=digits)
+        said = Message.objects.filter(conversation=OuterRef("pk"), content__icontains=term)
+        return queryset.filter(matches | Q(Exists(said))), False
+
+    # --- detail: the transcript ----------------------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        conversation = self.get_object(request, object_id)
+        if conversation is not None:
+            context["transcript"] = transcript_for(conversation=conversation)
+            context["can_resolve"] = self.has_resolve_permission(request)
+            context["lexi_conversation"] = conversation
+            context["lexi_timezone"] = conversation.organization.timezone
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        ours = [
+            path(
+                "<path:object_id>/resolve/",
+                self.admin_site.admin_view(self.resolve_view),
+                name="{}_{}_resolve".format(*info),
+            ),
+        ]
+        return ours + super().get_urls()
+
+    def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST only: 'complete' marks it resolved; 'clear' only clears needs-attention."""
+        if request.method != "POST" or not self.has_resolve_permission(request):
+            raise PermissionDenied
+        conversation = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if request.POST.get("what") == "complete":
+            self._complete([conversation])
+            self.message_user(request, "Marked resolved.", messages.SUCCESS)
+        else:
+            conversation_resolve(conversation=conversation)
+            self.message_user(request, "Cleared the needs-attention flag.", messages.SUCCESS)
+        self.log_change(request, conversation, "Resolved by staff")
+        return HttpResponseRedirect(
+            reverse("admin:conversations_conversation_change", args=[conversation.pk])
+        )
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def _complete(self, conversations: Any) -> int:
+        count = 0
+        for conversation in conversations:
+            conversation_complete(conversation=conversation)
+            conversation_resolve(conversation=conversation)
+            count += 1
+        return count
+
+    @admin.action(description="Mark resolved (completed)", permissions=["resolve"])
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = self._complete(queryset)
+        self.message_user(request, f"Marked {count} conversation(s) resolved.", messages.SUCCESS)
+
+    @admin.action(description="Clear needs-attention", permissions=["resolve"])
+    def clear_needs_attention(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = 0
+        for conversation in queryset.filter(needs_attention=True):
+            conversation_resolve(conversation=conversation)
+            count += 1
+        self.message_user(request, f"Cleared {count} conversation(s).", messages.SUCCESS)
+
+
+@admin.register(ToolCall)
+class ToolCallAdmin(TenantAdmin):
+    """Lexi's actions across conversations, to find failures; read-only."""
+
+    list_display = ("created_at", "name", "outcome", "duration_ms", "conversation_link")
+    # The tool names come from the (scoped) rows themselves.
+    list_filter = (
+        ("name", admin.AllValuesFieldListFilter),
+        ("error", admin.EmptyFieldListFilter),
+        "created_at",
+    )
+    list_select_related = ("organization", "conversation")
+    search_fields = ("name", "error", "call_id")
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+    fields = (
+        "organization",
+        "conversation",
+        "name",
+        "arguments",
+        "result",
+        "error",
+        "engine",
+        "round",
+        "duration_ms",
+        "call_id",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj: ToolCall) -> str:
+        if obj.error:
+            return format_html(
+                '<span class="lexi-badge lexi-status-attention">{}</span>', obj.error
+            )
+        return format_html('<span class="lexi-badge lexi-status-completed">ok</span>')
+
+    @admin.display(description="Conversation")
+    def conversation_link(self, obj: ToolCall) -> str:
+        url = reverse("admin:conversations_conversation_change", args=[obj.conversation_id])
+        return format_html('<a href="{}">{}</a>', url, obj.conversation.from_number)
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(
+        choices=[("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("custom", "Custom")],
+        required=False,
+    )
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    organization = forms.TypedChoiceField(required=False, coerce=uuid.UUID, empty_value=None)
+
+
+def statistics_view(request: HttpRequest) -> HttpResponse:
+    """The statistics page; runs inside the site's tenant scope."""
+    if not request.user.has_perm("conversations.view_conversation"):
+        raise PermissionDenied
+    organizations = request_organizations(request)
+    form = PeriodForm(request.GET or None)
+    organization_field = form.fields["organization"]
+    assert isinstance(organization_field, forms.ChoiceField)  # noqa: S101 -- narrows the type
+    organization_field.choices = [("", "All my clinics")] + [
+        (str(o.pk), o.name) for o in organizations
+    ]
+    data = form.cleaned_data if form.is_valid() else {}
+    chosen = [o for o in organizations if o.pk == data.get("organization")]
+    shown = chosen or organizations
+    tz = shown[0].tzinfo if len(shown) == 1 else timezone.get_current_timezone()
+    today: date = timezone.localtime(timezone.now(), tz).date()
+    period = period_for(
+        key=data.get("period") or "7d",
+        today=today,
+        tz=tz,
+        first=data.get("start"),
+        last=data.get("end"),
+    )
+    stats = statistics_for_period(
+        period=period,
+        organization_ids=[o.pk for o in shown]
+        if not is_platform_admin(request) or chosen
+        else None,
+    )
+    context = {
+        **admin.site.each_context(request),
+        "title": "Statistics",
+        "form": form,
+        "period": period,
+        "stats": stats,
+        "shown": shown,
+        "tz_name": str(tz),
+    }
+    return TemplateResponse(request, "admin/conversations/statistics.html", context)

@@ -8,9 +8,8 @@ when a user belongs to several clinics.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
@@ -78,7 +77,7 @@ def _scoped_filter(model: type[models.Model], entry: Any) -> Any:
     if isinstance(entry, str) and "__" not in entry:
         try:
             field = model._meta.get_field(entry)
-        except Exception:  # noqa: BLE001 -- a callable or custom name: keep it as is
+        except Exception:
             return entry
         if field.is_relation and field.many_to_one:
             return (entry, ScopedRelatedFilter)
@@ -98,7 +97,7 @@ class TenantModelForm(forms.ModelForm):
         )
         if organization_id is None:
             return cleaned
-        for name, value in cleaned.items():
+        for name, value in list(cleaned.items()):
             if (
                 isinstance(value, TenantModel)
                 and value.organization_id != organization_id
@@ -117,21 +116,21 @@ class TenantAdmin(admin.ModelAdmin):
     """
 
     form = TenantModelForm
-    list_select_related: Any = ("organization",)
+    list_select_related: ClassVar[Any] = ("organization",)
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> Any:
         display = list(super().get_list_display(request))
         if is_platform_admin(request) and "organization" not in display:
             display.insert(1, "organization")
         return display
 
-    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_filter(self, request: HttpRequest) -> Any:
         filters = [_scoped_filter(self.model, f) for f in super().get_list_filter(request)]
         if is_platform_admin(request):
             filters.append(("organization", ScopedRelatedFilter))
         return filters
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and "organization" not in readonly:
             readonly.append("organization")
