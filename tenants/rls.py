@@ -109,7 +109,9 @@ def rls_install(connection: BaseDatabaseWrapper, *, app_role: str = "") -> None:
             cursor.execute(
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
             )
-            cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+            cursor.execute(
+                f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"
+            )
             cursor.execute(
                 f"GRANT EXECUTE ON FUNCTION lexi_route_number(text, text), "
                 f"lexi_user_organization_ids(integer), lexi_scope_organization_ids() TO {role}"

@@ -358,7 +358,8 @@ def test_scripted_conversation(case: Case, frozen_clinic):
     assert cancelled_count(organization) == case.cancelled, texts
     expected_patients = patients_before + (case.registered or [])
     assert patients_on(organization) == sorted(expected_patients), texts
-    conversation.refresh_from_db()
+    with tenant_scope(organization):
+        conversation.refresh_from_db()
     assert conversation.needs_attention is case.flagged, texts
     assert any(reply.flagged for reply in replies) is case.flagged
     for index, words in case.says:

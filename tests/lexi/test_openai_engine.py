@@ -84,7 +84,9 @@ def test_full_booking_through_tool_calls_creates_the_appointment(
     reply = run_turn(conversation=conversation, message=second)
 
     with tenant_scope(organization):
-        appointment = Appointment.objects.get()
+        appointment = Appointment.objects.select_related(
+            "patient", "appointment_type", "conversation"
+        ).get()
     assert appointment.patient == patient_a
     assert appointment.appointment_type == clinic_a.cleaning
     assert appointment.conversation == conversation
