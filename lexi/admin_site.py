@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.urls import URLPattern, URLResolver, path
@@ -47,11 +48,13 @@ def admin_scope(request: HttpRequest) -> Iterator[None]:
 
 
 def scoped_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Run `view` and render its response inside the request's tenant scope."""
+    """Run `view` and render its response inside the request's tenant scope and transaction."""
 
     @wraps(view)
     def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with admin_scope(request):
+        # One transaction per admin request: row-level security reads the scope once per
+        # transaction, and the page is rendered before it ends.
+        with admin_scope(request), transaction.atomic():
             response = view(request, *args, **kwargs)
             if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
                 response.render()
