@@ -69,3 +69,9 @@ def _require_restricted_role(_require_postgres) -> None:
     if os.environ.get("REQUIRE_POSTGRES") == "1":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Logins in tests need no key stretching; production keeps Django's default hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
