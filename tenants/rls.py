@@ -131,7 +131,7 @@ def _install_same_organization_keys(cursor: Any, model: type[TenantModel], quote
                 f"ALTER TABLE {quote(target_table)} ADD CONSTRAINT {quote(unique_name)} "
                 f"UNIQUE (organization_id, {quote(target._meta.pk.column)})"
             )
-        fk_name = _name(table, field.column, "same_org")
+        fk_name = _name(table, str(field.column), "same_org")
         if not _constraint_exists(cursor, table, fk_name):
             cursor.execute(
                 f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(fk_name)} "

@@ -53,6 +53,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raw_cursor.execute(_SET_IDS, [desired])
         self.rls_applied = desired
 
+    # The transaction hooks below are private to Django's backends (django-stubs omits them).
+
     def _transaction_ended(self) -> None:
         self.rls_applied = _EMPTY
 
@@ -61,19 +63,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._transaction_ended()
 
     def _commit(self) -> None:
-        super()._commit()
+        super()._commit()  # type: ignore[misc]
         self._transaction_ended()
 
     def _rollback(self) -> None:
-        super()._rollback()
+        super()._rollback()  # type: ignore[misc]
         self._transaction_ended()
 
     def _savepoint_rollback(self, sid: str) -> None:
-        super()._savepoint_rollback(sid)
+        super()._savepoint_rollback(sid)  # type: ignore[misc]
         self.rls_applied = _UNKNOWN
 
     def _set_autocommit(self, autocommit: bool) -> None:
-        super()._set_autocommit(autocommit)
+        super()._set_autocommit(autocommit)  # type: ignore[misc]
         self._transaction_ended()
 
 

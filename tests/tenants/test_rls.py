@@ -60,8 +60,8 @@ def test_every_tenant_table_forces_row_level_security_with_the_policy():
 
 @pytest.mark.django_db
 def test_raw_sql_in_a_scope_sees_only_that_organization(org_a, org_b):
-    mine = ConversationFactory(organization=org_a)
-    ConversationFactory(organization=org_b)
+    mine = ConversationFactory.create(organization=org_a)
+    ConversationFactory.create(organization=org_b)
     with tenant_scope(org_a):
         rows = _rows("SELECT id, organization_id FROM conversations_conversation")
     assert rows == [(mine.pk, org_a.pk)]
@@ -69,16 +69,16 @@ def test_raw_sql_in_a_scope_sees_only_that_organization(org_a, org_b):
 
 @pytest.mark.django_db
 def test_raw_sql_outside_any_scope_sees_no_tenant_rows(org_a, org_b):
-    ConversationFactory(organization=org_a)
-    ConversationFactory(organization=org_b)
+    ConversationFactory.create(organization=org_a)
+    ConversationFactory.create(organization=org_b)
     assert _rows("SELECT id FROM conversations_conversation") == []
     assert _rows("SELECT id FROM tenants_phonenumber") == []
 
 
 @pytest.mark.django_db
 def test_base_manager_bypassing_the_tenant_manager_still_sees_no_other_organization(org_a, org_b):
-    mine = ConversationFactory(organization=org_a)
-    ConversationFactory(organization=org_b)
+    mine = ConversationFactory.create(organization=org_a)
+    ConversationFactory.create(organization=org_b)
     with tenant_scope(org_a):
         assert list(Conversation._base_manager.all()) == [mine]
         assert Conversation._base_manager.filter(organization=org_b).count() == 0
@@ -102,7 +102,7 @@ def test_cross_organization_insert_is_rejected(org_a, org_b):
 
 @pytest.mark.django_db
 def test_cross_organization_update_is_rejected(org_a, org_b):
-    conversation = ConversationFactory(organization=org_a)
+    conversation = ConversationFactory.create(organization=org_a)
     with tenant_scope(org_a), pytest.raises(DatabaseError), transaction.atomic():
         _rows(
             "UPDATE conversations_conversation SET organization_id = %s WHERE id = %s RETURNING id",
@@ -114,26 +114,30 @@ def test_cross_organization_update_is_rejected(org_a, org_b):
 
 @pytest.mark.django_db
 def test_update_of_another_organizations_row_touches_nothing(org_a, org_b):
-    theirs = ConversationFactory(organization=org_b)
+    theirs = ConversationFactory.create(organization=org_b)
     with tenant_scope(org_a):
         assert Conversation._base_manager.filter(pk=theirs.pk).update(needs_attention=True) == 0
     with unscoped():
         assert Conversation.objects.get(pk=theirs.pk).needs_attention is False
 
 
+def _message_create_checked_now(**fields) -> Message:
+    _execute("SET CONSTRAINTS ALL IMMEDIATE")
+    return Message.objects.create(role="user", content="x", **fields)
+
+
 @pytest.mark.django_db
 def test_cross_organization_foreign_key_is_rejected(org_a, org_b):
-    theirs = ConversationFactory(organization=org_b)
+    theirs = ConversationFactory.create(organization=org_b)
     with tenant_scope([org_a, org_b]), pytest.raises(IntegrityError), transaction.atomic():
-        _execute("SET CONSTRAINTS ALL IMMEDIATE")
-        Message.objects.create(organization=org_a, conversation=theirs, role="user", content="x")
+        _message_create_checked_now(organization=org_a, conversation=theirs)
     with unscoped():
         assert not Message.objects.exists()
 
 
 @pytest.mark.django_db
 def test_same_organization_foreign_key_is_accepted(org_a):
-    message = MessageFactory(conversation__organization=org_a)
+    message = MessageFactory.create(conversation__organization=org_a)
     with tenant_scope(org_a):
         _execute("SET CONSTRAINTS ALL IMMEDIATE")
         assert Message.objects.get().pk == message.pk
@@ -141,9 +145,9 @@ def test_same_organization_foreign_key_is_accepted(org_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_alternating_scopes_on_one_persistent_connection_never_leak():
-    organizations = [OrganizationFactory() for _ in range(3)]
+    organizations = [OrganizationFactory.create() for _ in range(3)]
     for organization in organizations:
-        ConversationFactory(organization=organization)
+        ConversationFactory.create(organization=organization)
     backend_pid = _rows("SELECT pg_backend_pid()")[0][0]
     for i in range(60):
         organization = organizations[i % 3]
@@ -162,6 +166,6 @@ def test_routing_works_before_any_organization_is_known(org_a):
     from tenants.selectors import organization_for_number
     from tests.factories import PhoneNumberFactory
 
-    PhoneNumberFactory(organization=org_a, number="+18504036622")
+    PhoneNumberFactory.create(organization=org_a, number="+18504036622")
     assert _rows("SELECT id FROM tenants_phonenumber") == []
     assert organization_for_number("(850) 403-6622") == org_a
