@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from datetime import time as time_of_day
 from typing import Any
 
 from django.db import transaction
@@ -41,7 +42,9 @@ MAX_SLOT_DAYS = 92
 MAX_STRING = 200
 MAX_REASON = 300
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
+_SLOT_FETCH_GROWTH = 4  # with `start_time`: how much more to ask for when too few were left
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 @dataclass
@@ -152,6 +155,10 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
                 "enum": list(PARTS_OF_DAY),
                 "description": "Only slots in this part of the day.",
             },
+            "start_time": _string(
+                "Only slots starting at or after this local time, on every day searched, "
+                "as HH:MM (24-hour), e.g. '11:00' for 'Thursday at 11' or later."
+            ),
             "provider": _string("Only this provider (a name from get_office_info)."),
             "limit": {
                 "type": "integer",
@@ -284,6 +291,15 @@ def _date_parse(value: str | None, *, key: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise ToolError("invalid_arguments", f"'{key}' is not a real date.") from exc
+
+
+def _time_parse(value: str | None, *, key: str) -> time_of_day | None:
+    if value is None:
+        return None
+    match = _TIME_RE.match(value)
+    if match is None:
+        raise ToolError("invalid_arguments", f"'{key}' must be a time as HH:MM (24-hour).")
+    return time_of_day(int(match[1]), int(match[2]))
 
 
 # --- lookups confined to the sender's phone ------------------------------------------------
@@ -453,9 +469,24 @@ def _list_appointments(context: TurnContext, arguments: dict[str, Any]) -> dict[
     }
 
 
-def _find_slots(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
+def _slots_from_time(*, start_time: time_of_day | None, limit: int, **search: Any) -> list[Any]:
+    """The first `limit` free slots whose local start is at or after `start_time` every day.
+
+    The selector knows no time of day and returns the earliest slots of the range, so ask it
+    for more until enough are left or the range has no more.
+    """
     from booking.selectors import slots_available
 
+    fetch = limit
+    while True:
+        found = slots_available(limit=fetch, **search)
+        kept = [s for s in found if start_time is None or s.start.time() >= start_time]
+        if len(kept) >= limit or len(found) < fetch:
+            return kept[:limit]
+        fetch *= _SLOT_FETCH_GROWTH
+
+
+def _find_slots(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
     appointment_type = _appointment_type_for(context, arguments["appointment_type"])
     today = _local(context, context.now).date()
     start_date = _date_parse(arguments.get("start_date"), key="start_date") or today
@@ -466,15 +497,17 @@ def _find_slots(context: TurnContext, arguments: dict[str, Any]) -> dict[str, An
     if end_date < start_date:
         raise ToolError("invalid_arguments", "'end_date' is before 'start_date' (or today).")
     end_date = min(end_date, start_date + timedelta(days=MAX_SLOT_DAYS))
+    start_time = _time_parse(arguments.get("start_time"), key="start_time")
     provider = _provider_for(context, arguments["provider"]) if "provider" in arguments else None
-    slots = slots_available(
+    slots = _slots_from_time(
+        start_time=start_time,
+        limit=arguments.get("limit", DEFAULT_SLOT_LIMIT),
         organization=context.organization,
         appointment_type=appointment_type,
         start_date=start_date,
         end_date=end_date,
         provider=provider,
         part_of_day=arguments.get("part_of_day"),
-        limit=arguments.get("limit", DEFAULT_SLOT_LIMIT),
     )
     return {
         "appointment_type": appointment_type.name,

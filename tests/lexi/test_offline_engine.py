@@ -536,3 +536,55 @@ def test_sms_fit_cuts_at_a_sentence_end():
     assert sms_fit(long) == "First sentence here."
     assert sms_fit("  short   text ") == "short text"
     assert len(sms_fit("y" * 400)) == 320
+
+
+def _find_slots_arguments(organization) -> list[dict]:
+    with tenant_scope(organization):
+        return [
+            call.arguments for call in ToolCall.objects.filter(name="find_slots").order_by("id")
+        ]
+
+
+def test_a_requested_hour_is_one_search_from_just_before_it(frozen_clinic):
+    organization = frozen_clinic.organization
+    existing_create(frozen_clinic, ANA)
+    _, replies = converse(organization, ["checkup Thursday at 11"])
+    assert "Thu Dec 3 at 11:00 AM with Dr. Molar is open" in replies[0].text
+    searches = _find_slots_arguments(organization)
+    assert len(searches) == 1
+    assert searches[0]["start_date"] == "2026-12-03"
+    assert searches[0]["start_time"] == "10:00"
+
+
+def test_a_taken_hour_offers_the_nearest_times_instead(frozen_clinic):
+    organization = frozen_clinic.organization
+    existing_create(frozen_clinic, ANA)
+    busy = Existing(
+        patients=[("Bo", "Chen")],
+        appointments=[
+            ("Bo", "Checkup", "2026-12-03 11:00", "Dr. Molar"),
+            ("Bo", "Checkup", "2026-12-03 11:00", "Dr. Pearl"),
+        ],
+    )
+    existing_create(frozen_clinic, busy, phone="+16195550999")
+    _, replies = converse(organization, ["checkup Thursday at 11"])
+    assert "1) Thu Dec 3 at 10:30 AM" in replies[0].text
+    assert "11:30 AM" in replies[0].text
+    assert "11:00 AM" not in replies[0].text
+    assert len(_find_slots_arguments(organization)) == 1
+
+
+def test_later_than_a_days_last_times_moves_on_to_the_next_day(frozen_clinic):
+    organization = frozen_clinic.organization
+    existing_create(frozen_clinic, ANA)
+    _, replies = converse(
+        organization, ["checkup tomorrow afternoon", "something later", "something later"]
+    )
+    assert "Tue Dec 1 at 3:30 PM" in replies[1].text
+    assert "Tue Dec 1 at 4:30 PM" in replies[1].text
+    assert "1) Wed Dec 2 at 8:00 AM" in replies[2].text
+    later = _find_slots_arguments(organization)[-2:]
+    assert [(a.get("start_date"), a.get("start_time")) for a in later] == [
+        ("2026-12-01", "16:30"),
+        ("2026-12-02", None),
+    ]

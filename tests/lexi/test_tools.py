@@ -33,7 +33,7 @@ def _context(clinic: Clinic, phone: str = SENDER, text: str = "hi") -> TurnConte
 
 def _tool_calls(clinic: Clinic) -> list[ToolCall]:
     with tenant_scope(clinic.organization):
-        return list(ToolCall.objects.order_by("id"))
+        return list(ToolCall.objects.select_related("message").order_by("id"))
 
 
 def _future_appointment(clinic: Clinic, patient: Patient, days: int = 3) -> Appointment:
@@ -147,7 +147,9 @@ def test_find_slots_then_book_creates_the_appointment_and_logs_both_calls(clinic
     assert booked.ok, booked
     assert booked.data["start_text"] == chosen["start_text"]
     with tenant_scope(clinic_a.organization):
-        appointment = Appointment.objects.get()
+        appointment = Appointment.objects.select_related(
+            "patient", "conversation", "appointment_type"
+        ).get()
     assert appointment.patient == patient_a
     assert appointment.conversation == context.conversation
     assert appointment.appointment_type == clinic_a.cleaning
@@ -296,3 +298,60 @@ def test_hand_off_flags_the_conversation(clinic_a):
         context.conversation.refresh_from_db()
     assert context.conversation.needs_attention
     assert context.conversation.attention_reason == "pain"
+
+
+def _slot_starts(clinic: Clinic, **arguments: object) -> list[datetime]:
+    result = tool_run(
+        context=_context(clinic),
+        name="find_slots",
+        arguments={"appointment_type": "exam"} | arguments,
+    )
+    assert result.ok, result.message
+    return [datetime.fromisoformat(slot["start"]) for slot in result.data["slots"]]
+
+
+def test_find_slots_start_time_keeps_only_slots_at_or_after_it_on_every_day(clinic_a):
+    first_day = timezone.now().astimezone(clinic_a.organization.tzinfo).date() + timedelta(days=2)
+    starts = _slot_starts(
+        clinic_a,
+        start_date=first_day.isoformat(),
+        end_date=(first_day + timedelta(days=1)).isoformat(),
+        start_time="15:30",
+        limit=10,
+    )
+    # Dr. Pearl works until 17:00 every day: 15:30, 16:00 and 16:30 on each of the two days.
+    assert [(s.date(), s.strftime("%H:%M")) for s in starts] == [
+        (day, hhmm)
+        for day in (first_day, first_day + timedelta(days=1))
+        for hhmm in ("15:30", "16:00", "16:30")
+    ]
+
+
+def test_find_slots_start_time_reaches_past_the_earliest_slots_of_the_range(clinic_a):
+    first_day = timezone.now().astimezone(clinic_a.organization.tzinfo).date() + timedelta(days=2)
+    starts = _slot_starts(clinic_a, start_date=first_day.isoformat(), start_time="11:00", limit=3)
+    assert [s.strftime("%H:%M") for s in starts] == ["11:00", "11:30", "13:00"]
+    assert {s.date() for s in starts} == {first_day}
+
+
+def test_find_slots_without_start_time_still_starts_at_the_earliest_slot(clinic_a):
+    first_day = timezone.now().astimezone(clinic_a.organization.tzinfo).date() + timedelta(days=2)
+    starts = _slot_starts(clinic_a, start_date=first_day.isoformat(), limit=2)
+    assert [s.strftime("%H:%M") for s in starts] == ["08:00", "08:30"]
+
+
+def test_find_slots_start_time_after_the_last_slot_finds_nothing(clinic_a):
+    first_day = timezone.now().astimezone(clinic_a.organization.tzinfo).date() + timedelta(days=2)
+    assert _slot_starts(clinic_a, start_date=first_day.isoformat(), start_time="16:31") == []
+
+
+@pytest.mark.parametrize("start_time", ["11", "11am", "24:00", "9:60", "11:00:00"])
+def test_find_slots_refuses_a_start_time_that_is_not_hh_mm(clinic_a, start_time):
+    result = tool_run(
+        context=_context(clinic_a),
+        name="find_slots",
+        arguments={"appointment_type": "exam", "start_time": start_time},
+    )
+    assert result.error == "invalid_arguments"
+    assert "'start_time' must be a time as HH:MM" in result.message
+    assert "slots" not in result.data

@@ -2,7 +2,9 @@
 
 The default when no model is configured, and the fallback when the model fails. Its dialogue
 state lives on the conversation (`lexi_state`), never in memory, so every text can land on any
-worker. understand.py and dates.py read the texting; dialogue.py decides the reply.
+worker. understand.py and dates.py read the texting; dialogue.py routes each text to a step of
+patients.py (who), slots.py (when), appointments.py (book, reschedule, cancel) or office.py
+(facts, emergencies, a person), all built on turn.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,247 @@
+"""The tasks: booking a visit, and rescheduling or cancelling an upcoming one.
+
+Booking and rescheduling share the slot steps (when → offers → choice → confirm → act); only
+what is asked first and what `act` calls differ.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from lexi.engines.offline.dates import choice_pick, when_parse
+from lexi.engines.offline.office import NO_APPOINTMENTS, OfficeSteps
+from lexi.engines.offline.patients import PatientSteps
+from lexi.engines.offline.slots import SlotSteps, when_merge
+from lexi.engines.offline.turn import OFFER_COUNT, names_list
+from lexi.engines.offline.understand import Intent, appointment_type_pick, intent_detect, yes_no
+
+__all__ = ["AppointmentSteps", "long_text"]
+
+_APPOINTMENT_KEYS = (
+    "appointment_id",
+    "patient_name",
+    "appointment_type",
+    "provider",
+    "start",
+    "start_text",
+)
+
+
+def long_text(start_iso: str) -> str:
+    """'Tuesday, Dec 1 at 10:00 AM': day, date and time, for confirmations."""
+    local = datetime.fromisoformat(start_iso)
+    hour = local.hour % 12 or 12
+    meridiem = "AM" if local.hour < 12 else "PM"
+    return f"{local:%A}, {local:%b} {local.day} at {hour}:{local:%M} {meridiem}"
+
+
+class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
+    # --- booking ----------------------------------------------------------------------------
+
+    def book_start(self, text: str, *, appointment_type: str = "") -> str:
+        state = self.state
+        state.flow_reset()
+        state.flow = "book"
+        state.appointment_type = appointment_type
+        self._harvest(text)
+        emergency_type = self.emergency_type()
+        if emergency_type and state.appointment_type == emergency_type:
+            return self.emergency(text)
+        return self.book_next()
+
+    def _harvest(self, text: str) -> None:
+        """Take whatever type and day/time preference this text gives."""
+        state = self.state
+        if state.flow == "book":
+            picked = appointment_type_pick(text, types=self.types())
+            if picked:
+                state.appointment_type = picked
+        when = when_parse(text, today=self.today)
+        if when is not None:
+            state.when = when_merge(state.when, when).as_state()
+
+    def book_next(self) -> str:
+        state = self.state
+        question = self.identify()
+        if question is not None:
+            return question
+        if not state.appointment_type:
+            choices = [t for t in self.types() if t != self.emergency_type()]
+            return self.ask("type", f"What kind of visit would you like: {names_list(choices)}?")
+        return self.slot_next()
+
+    def step_type(self, text: str, raw: str) -> str | None:
+        state = self.state
+        picked = appointment_type_pick(text, types=self.types())
+        if picked is None and len(raw) <= 60 and intent_detect(text) in (None, Intent.BOOK):
+            # The office may know words we don't (its types' keywords): ask the tool.
+            result = self.tool("find_slots", appointment_type=raw.strip()[:200], limit=1)
+            picked = result.data.get("appointment_type") if result.ok else None
+        if picked is None:
+            return None
+        state.appointment_type = picked
+        if picked == self.emergency_type():
+            return self.emergency(text)
+        self._harvest(text)
+        return self.book_next()
+
+    def slot_next(self) -> str:
+        """The part booking and rescheduling share: when → offers → choice → confirm → act."""
+        state = self.state
+        if state.chosen and state.confirmed:
+            return self.act()
+        if state.chosen:
+            return self.ask("confirm", self._confirm_question(state.chosen))
+        if not state.when:
+            return self.ask("when", "What day and time work best for you?")
+        return self.offer()
+
+    def _confirm_question(self, slot: dict[str, Any]) -> str:
+        state = self.state
+        if state.flow == "reschedule":
+            return (
+                f"To confirm: move your {state.appointment_type} to {slot['start_text']} "
+                f"with {slot['provider']}?"
+            )
+        return (
+            f"To confirm: {state.appointment_type} on {slot['start_text']} with "
+            f"{slot['provider']}. Shall I book it?"
+        )
+
+    def act(self) -> str:
+        state = self.state
+        slot = state.chosen or {}
+        if state.flow == "reschedule" and state.appointment:
+            result = self.tool(
+                "reschedule_appointment",
+                appointment_id=state.appointment["appointment_id"],
+                slot_id=slot["slot_id"],
+            )
+        else:
+            result = self.tool(
+                "book_appointment", slot_id=slot["slot_id"], patient_id=state.patient_id
+            )
+        if result.ok:
+            data = result.data
+            done = "You're booked!" if state.flow == "book" else "Done, it's moved!"
+            state.flow_reset()
+            return (
+                f"{done} {data['appointment_type']} on {long_text(data['start'])} with "
+                f"{data['provider']}. See you then!"
+            )
+        if result.error in ("slot_taken", "invalid_slot"):
+            state.offered = []
+            return "Sorry, that time was just taken. " + self.offer()
+        if result.error == "patient_not_found":
+            state.patient_id = ""
+            state.identified = False
+            state.confirmed = False
+            return self.flow_next()
+        return self.trouble(result)
+
+    # --- rescheduling and cancelling ---------------------------------------------------------
+
+    def change_start(self, flow: str, text: str) -> str:
+        state = self.state
+        state.flow_reset()
+        state.flow = flow
+        when = when_parse(text, today=self.today)
+        if when is not None:
+            state.when = when.as_state()
+        result = self.tool("list_appointments")
+        if not result.ok:
+            return self.trouble(result)
+        state.appointments = [
+            {k: a.get(k) for k in _APPOINTMENT_KEYS} for a in result.data.get("appointments", [])
+        ]
+        if not state.appointments:
+            state.flow_reset()
+            return self.ask("book_instead", NO_APPOINTMENTS)
+        if len(state.appointments) == 1:
+            state.appointment = state.appointments[0]
+            return self.change_next()
+        index = choice_pick(text, options=state.appointments, today=self.today)
+        if index is not None:
+            state.appointment = state.appointments[index]
+            return self.change_next()
+        lines = " ".join(
+            f"{i}) {a['patient_name'].split()[0]}'s {a['appointment_type']} {a['start_text']}"
+            for i, a in enumerate(state.appointments[:OFFER_COUNT], start=1)
+        )
+        return self.ask("appointment", f"Which appointment? {lines}")
+
+    def step_appointment(self, text: str, raw: str) -> str | None:
+        state = self.state
+        index = choice_pick(text, options=state.appointments[:OFFER_COUNT], today=self.today)
+        if index is None:
+            by_type = [
+                i
+                for i, a in enumerate(state.appointments[:OFFER_COUNT])
+                if a["appointment_type"].lower() in text
+                or a["patient_name"].split()[0].lower() in text
+            ]
+            index = by_type[0] if len(by_type) == 1 else None
+        if index is None:
+            return None
+        state.appointment = state.appointments[index]
+        return self.change_next()
+
+    def change_next(self) -> str:
+        state = self.state
+        appointment = state.appointment or {}
+        what = f"{appointment['appointment_type']} on {appointment['start_text']}"
+        if state.flow == "cancel":
+            return self.ask(
+                "cancel_confirm",
+                f"Cancel your {what} with {appointment['provider']}? "
+                "Reply yes to cancel it or no to keep it.",
+            )
+        state.appointment_type = appointment["appointment_type"]
+        if not state.when and not state.chosen:
+            return self.ask(
+                "when",
+                f"Your {appointment['appointment_type']} is {appointment['start_text']} with "
+                f"{appointment['provider']}. What day and time would work better?",
+            )
+        return self.slot_next()
+
+    def step_cancel_confirm(self, text: str, raw: str) -> str | None:
+        state = self.state
+        appointment = state.appointment or {}
+        answer = yes_no(text)
+        if answer is None and re.search(r"\bcancel\b", text) and not re.search(r"\bnot\b", text):
+            answer = True
+        if answer is None:
+            return None
+        what = f"{appointment['appointment_type']} on {appointment['start_text']}"
+        if answer is False:
+            state.flow_reset()
+            return f"OK, I've kept your {what}. Anything else I can help with?"
+        result = self.tool(
+            "cancel_appointment",
+            appointment_id=appointment["appointment_id"],
+            reason="Patient asked by text",
+        )
+        if not result.ok:
+            return self.trouble(result)
+        state.flow_reset()
+        state.appointment_type = appointment["appointment_type"]
+        return f"Done, your {what} is cancelled. " + self.ask(
+            "book_instead", "Would you like to book a new time?"
+        )
+
+    def step_book_instead(self, text: str, raw: str) -> str | None:
+        state = self.state
+        answer = yes_no(text)
+        if answer is None and intent_detect(text) is Intent.BOOK:
+            answer = True
+        if answer is None and when_parse(text, today=self.today) is not None:
+            answer = True
+        if answer is None:
+            return None
+        if answer is False:
+            state.flow_reset()
+            return "OK! Anything else I can help with?"
+        return self.book_start(text, appointment_type=state.appointment_type)

@@ -1,0 +1,124 @@
+"""What is said on the side of a task: office facts, refusals, small talk, emergencies and
+handing the conversation to a person."""
+
+from __future__ import annotations
+
+import re
+
+from lexi.engines.offline.slots import slot_keep
+from lexi.engines.offline.turn import OFFER_COUNT, TurnBase
+from lexi.engines.offline.understand import Intent, info_topics
+
+__all__ = ["OfficeSteps"]
+
+EMERGENCY_GUIDANCE = (
+    "I'm sorry! If you have trouble breathing or swallowing, or bleeding that won't stop, "
+    "call 911 now."
+)
+KNOCKED_OUT_GUIDANCE = "Keep the tooth in milk; don't scrub it."
+NO_APPOINTMENTS = "I don't see any upcoming appointments for this number. Want to book one?"
+
+
+class OfficeSteps(TurnBase):
+    def aside(self, intent: Intent | None, text: str) -> str:
+        state = self.state
+        if intent is Intent.INFO:
+            answer = self.info(text)
+        elif intent is Intent.INSURANCE:
+            call = f" Our team can help at {self.office_phone()}." if self.office_phone() else ""
+            answer = f"I can't quote prices or insurance coverage by text.{call}"
+        elif intent is Intent.DIAGNOSIS:
+            answer = "I can't give a diagnosis or medical advice by text, but a dentist can."
+            if not state.awaiting:
+                return answer + " " + self.ask("book_instead", "Would you like to book a visit?")
+        elif intent is Intent.GREETING:
+            answer = "Hi!"
+        elif intent is Intent.THANKS:
+            if not state.awaiting:
+                self.small_talk = True
+                return "You're welcome! Text us anytime."
+            answer = "You're welcome!"
+        elif intent is Intent.APPOINTMENTS:
+            answer = ""
+        else:
+            if state.awaiting:
+                return f"Sorry, I didn't catch that. {self.reprompt()}"
+            self.small_talk = True
+            return (
+                "I can help with appointments and questions about our office. "
+                "What can I do for you?"
+            )
+        if state.awaiting:
+            return f"{answer} {self.reprompt()}".strip()
+        if intent is Intent.GREETING:
+            self.small_talk = True
+            return "Hi! How can I help you today?"
+        return answer
+
+    def info(self, text: str) -> str:
+        result = self.tool("get_office_info")
+        if not result.ok:
+            return self.trouble(result)
+        data = result.data
+        phone = data.get("phone") or self.office_phone()
+        parts = []
+        for topic in info_topics(text) or ["hours", "address"]:
+            if topic == "hours":
+                hours = " ".join(str(data.get("office_hours") or "").split())[:150]
+                parts.append(f"Our hours: {hours}." if hours else f"Please call {phone}.")
+            elif topic == "address":
+                address = data.get("address")
+                parts.append(f"We're at {address}." if address else f"Please call {phone}.")
+            elif topic == "phone":
+                parts.append(f"You can call us at {phone}.")
+            elif topic == "website":
+                website = data.get("website")
+                parts.append(f"Our website is {website}." if website else f"Call us at {phone}.")
+        return " ".join(dict.fromkeys(parts))
+
+    def human(self) -> str:
+        self.state.flow_reset()
+        self.handoff("Patient asked to talk to a person")
+        call = f" You can also call us at {self.office_phone()}." if self.office_phone() else ""
+        return f"Sure. I've asked our team to get back to you shortly.{call}"
+
+    def emergency(self, text: str) -> str:
+        state = self.state
+        parts = [EMERGENCY_GUIDANCE]
+        if re.search(r"\bknocked\b|\bfell out\b", text):
+            parts.append(KNOCKED_OUT_GUIDANCE)
+        self.handoff("Emergency: the patient reports urgent dental symptoms")
+        parts.append("I've alerted our team.")
+        emergency_type = self.emergency_type()
+        slot = None
+        if emergency_type:
+            result = self.tool("find_slots", appointment_type=emergency_type, limit=1)
+            slots = result.data.get("slots", []) if result.ok else []
+            slot = slots[0] if slots else None
+        state.flow_reset()
+        if slot is None or emergency_type is None:
+            call = f" at {self.office_phone()}" if self.office_phone() else ""
+            parts.append(f"Please call us{call} so we can see you as soon as possible.")
+            return " ".join(parts)
+        state.flow = "book"
+        state.appointment_type = emergency_type
+        state.offered = [slot_keep(slot)]
+        state.chosen = state.offered[0]
+        question = (
+            f"Earliest emergency visit: {slot['start_text']} with {slot['provider']}. "
+            "Want me to book it?"
+        )
+        return " ".join([*parts, self.ask("confirm", question)])
+
+    def appointments_tell(self) -> str:
+        result = self.tool("list_appointments")
+        if not result.ok:
+            return self.trouble(result)
+        upcoming = result.data.get("appointments", [])
+        if not upcoming:
+            return self.ask("book_instead", NO_APPOINTMENTS)
+        lines = [
+            f"{a['appointment_type']} on {a['start_text']} with {a['provider']}"
+            for a in upcoming[:OFFER_COUNT]
+        ]
+        return "You have: " + "; ".join(lines) + "."
