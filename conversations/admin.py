@@ -76,6 +76,22 @@ def _duration_text(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s"
 
 
+_PHONE_CHARACTERS = frozenset("0123456789+-(). ")
+
+
+def _looks_like_phone(term: str) -> bool:
+    return set(term) <= _PHONE_CHARACTERS and sum(ch.isdigit() for ch in term) >= 4
+
+
+def _number_matches(term: str) -> Q:
+    digits = "".join(ch for ch in term if ch.isdigit())
+    matches = Q(from_number__contains=digits) | Q(to_number__contains=digits)
+    with contextlib.suppress(InvalidPhoneNumber):
+        normalized = phone_normalize(term)
+        matches |= Q(from_number=normalized) | Q(to_number=normalized)
+    return matches
+
+
 @admin.register(Conversation)
 class ConversationAdmin(TenantAdmin):
     """Read-only: conversations are written by the channels; staff resolve and read them."""
@@ -206,13 +222,11 @@ class ConversationAdmin(TenantAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        matches = Q(from_number__icontains=term) | Q(to_number__icontains=term)
-        matches |= Q(patient_name__icontains=term) | Q(session_id__icontains=term)
-        with contextlib.suppress(InvalidPhoneNumber):
-            matches |= Q(from_number=phone_normalize(term))
-        digits = "".join(ch for ch in term if ch.isdigit())
-        if len(digits) >= 4:
-            matches |= Q(from_number__contains=digits)
+        if _looks_like_phone(term):
+            # Numbers only: a phone-looking term never scans message text (row-level security
+            # keeps PostgreSQL from using an index for LIKE over messages).
+            return queryset.filter(_number_matches(term)), False
+        matches = Q(patient_name__icontains=term) | Q(session_id__icontains=term)
         said = Message.objects.filter(conversation=OuterRef("pk"), content__icontains=term)
         return queryset.filter(matches | Q(Exists(said))), False
 

@@ -93,6 +93,17 @@ def test_search_finds_message_text_and_phone_numbers(clinic, staff_client) -> No
     assert "Other Otto" not in body
 
 
+def test_a_phone_number_search_matches_numbers_not_message_text(clinic, staff_client) -> None:
+    ConversationFactory.create(
+        organization=clinic, from_number="+16195551234", patient_name="Number Nina"
+    )
+    quoted = ConversationFactory.create(organization=clinic, patient_name="Quoting Quinn")
+    MessageFactory.create(conversation=quoted, content="my old number was 555-1234")
+    body = staff_client.get(reverse(CHANGELIST) + "?q=5551234").content.decode()
+    assert "Number Nina" in body
+    assert "Quoting Quinn" not in body
+
+
 def _booked_conversation(clinic) -> Conversation:
     conversation = ConversationFactory.create(
         organization=clinic, patient_name="Pat Smith", start_timestamp=DAY_ONE
