@@ -61,6 +61,7 @@ def slots_available(
     end_date: date,
     provider: Provider | None = None,
     part_of_day: str | None = None,
+    from_time: time | None = None,
     limit: int = 20,
     exclude_appointment: Appointment | None = None,
 ) -> list[Slot]:
@@ -69,6 +70,7 @@ def slots_available(
     Grid times inside schedule blocks where the type's whole duration fits, overlapping no
     scheduled appointment of the provider, not on a closure, not before now + minimum notice.
     Ordered by start, then provider name. Four queries whatever the range.
+    `from_time` keeps starts at or after that local time of day, on every day.
     `exclude_appointment` (when rescheduling) lets its own time count as free.
     Raises ValueError for an unknown `part_of_day` ("morning", "afternoon", "evening").
     """
@@ -145,7 +147,10 @@ def slots_available(
                 ):
                     if start < earliest or busy[provider_id].overlaps(start, end):
                         continue
-                    if not in_part_of_day(start.astimezone(tz), part_of_day):
+                    local_start = start.astimezone(tz)
+                    if not in_part_of_day(local_start, part_of_day):
+                        continue
+                    if from_time is not None and local_start.time() < from_time:
                         continue
                     found.append((start, order[provider_id], end))
             # Two blocks of one provider may overlap (a data-entry slip): offer each time once.

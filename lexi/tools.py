@@ -42,7 +42,6 @@ MAX_SLOT_DAYS = 92
 MAX_STRING = 200
 MAX_REASON = 300
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
-_SLOT_FETCH_GROWTH = 4  # with `start_time`: how much more to ask for when too few were left
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -469,24 +468,9 @@ def _list_appointments(context: TurnContext, arguments: dict[str, Any]) -> dict[
     }
 
 
-def _slots_from_time(*, start_time: time_of_day | None, limit: int, **search: Any) -> list[Any]:
-    """The first `limit` free slots whose local start is at or after `start_time` every day.
-
-    The selector knows no time of day and returns the earliest slots of the range, so ask it
-    for more until enough are left or the range has no more.
-    """
+def _find_slots(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
     from booking.selectors import slots_available
 
-    fetch = limit
-    while True:
-        found = slots_available(limit=fetch, **search)
-        kept = [s for s in found if start_time is None or s.start.time() >= start_time]
-        if len(kept) >= limit or len(found) < fetch:
-            return kept[:limit]
-        fetch *= _SLOT_FETCH_GROWTH
-
-
-def _find_slots(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
     appointment_type = _appointment_type_for(context, arguments["appointment_type"])
     today = _local(context, context.now).date()
     start_date = _date_parse(arguments.get("start_date"), key="start_date") or today
@@ -499,8 +483,8 @@ def _find_slots(context: TurnContext, arguments: dict[str, Any]) -> dict[str, An
     end_date = min(end_date, start_date + timedelta(days=MAX_SLOT_DAYS))
     start_time = _time_parse(arguments.get("start_time"), key="start_time")
     provider = _provider_for(context, arguments["provider"]) if "provider" in arguments else None
-    slots = _slots_from_time(
-        start_time=start_time,
+    slots = slots_available(
+        from_time=start_time,
         limit=arguments.get("limit", DEFAULT_SLOT_LIMIT),
         organization=context.organization,
         appointment_type=appointment_type,

@@ -156,6 +156,16 @@ def test_part_of_day_filters_on_the_local_start_time(clinic):
         monday_slots(clinic, part_of_day="night")
 
 
+def test_from_time_keeps_starts_at_or_after_that_local_time(clinic):
+    assert hhmm(monday_slots(clinic, from_time=wall(11, 0))) == [
+        "11:00",
+        "11:30",
+        *HALF_HOURS_AFTERNOON,
+    ]
+    assert hhmm(monday_slots(clinic, from_time=wall(15, 45))) == ["16:00", "16:30"]
+    assert monday_slots(clinic, from_time=wall(17, 0)) == []
+
+
 def test_slots_are_returned_in_the_organizations_time_zone(sunday_noon):
     org = OrganizationFactory.create(timezone="America/Los_Angeles")
     provider_with_week(org, "Dr. Reyes")
