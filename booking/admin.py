@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -15,7 +16,36 @@ from booking.models import (
     Provider,
     ScheduleBlock,
 )
+from booking.selectors import appointment_overlapping
 from tenants.admin_scoping import TenantAdmin, local_time
+
+
+class AppointmentAdminForm(forms.ModelForm):
+    """Staff edits obey the same rule as Lexi's bookings: one patient per provider at a time."""
+
+    class Meta:
+        model = Appointment
+        # The admin adds the fields per request, inside the tenant scope their choices need.
+        fields: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        provider, start, end = data.get("provider"), data.get("start"), data.get("end")
+        if data.get("status") != Appointment.Status.SCHEDULED or not (provider and start and end):
+            return data
+        clash = appointment_overlapping(
+            organization=provider.organization,
+            provider=provider,
+            start=start,
+            end=end,
+            exclude_pk=self.instance.pk,
+        )
+        if clash is not None:
+            raise forms.ValidationError(
+                f"{provider.name} already has an appointment then "
+                f"({local_time(clash.start, clash.organization)})."
+            )
+        return data
 
 
 class ScheduleBlockInline(admin.TabularInline):
@@ -78,6 +108,7 @@ class PatientAdmin(TenantAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(TenantAdmin):
+    form = AppointmentAdminForm
     list_display = ("starts", "patient", "provider", "appointment_type", "status", "source")
     list_filter = ("status", "provider", "appointment_type", "source")
     list_select_related = ("organization", "patient", "provider", "appointment_type")

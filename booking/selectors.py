@@ -302,3 +302,24 @@ def appointment_type_match(*, organization: Organization, text: str) -> Appointm
         if score == best_score or not overlapping:
             return None
     return best
+
+
+def appointment_overlapping(
+    *,
+    organization: Organization,
+    provider: Provider,
+    start: datetime,
+    end: datetime,
+    exclude_pk: int | None = None,
+) -> Appointment | None:
+    """A scheduled appointment of `provider` overlapping [start, end), if there is one."""
+    clashes = Appointment.objects.filter(
+        organization=organization,
+        provider=provider,
+        status=Appointment.Status.SCHEDULED,
+        start__lt=end,
+        end__gt=start,
+    )
+    if exclude_pk is not None:
+        clashes = clashes.exclude(pk=exclude_pk)
+    return clashes.order_by("start").first()
