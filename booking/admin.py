@@ -17,10 +17,10 @@ from booking.models import (
     ScheduleBlock,
 )
 from booking.selectors import appointment_overlapping
-from tenants.admin_scoping import TenantAdmin, local_time
+from tenants.admin_scoping import TenantAdmin, TenantModelForm, local_time
 
 
-class AppointmentAdminForm(forms.ModelForm):
+class AppointmentAdminForm(TenantModelForm):
     """Staff edits obey the same rule as Lexi's bookings: one patient per provider at a time."""
 
     class Meta:
