@@ -3,6 +3,7 @@ import uuid
 
 from django.conf import settings
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from tenants.models import Membership, Organization, PhoneNumber
 from tenants.phone import InvalidPhoneNumber, phone_mask, phone_normalize
@@ -23,30 +24,28 @@ def organization_for_number(
         normalized = phone_normalize(number)
     except InvalidPhoneNumber:
         normalized = ""
-    owner_id = _number_owner_id(normalized, messaging_service_sid or "")
-    if owner_id is not None:
-        return Organization.objects.get(pk=owner_id)
+    owner = _number_owner(normalized, messaging_service_sid or "")
+    if owner is not None:
+        return owner
     return _default_organization(number)
 
 
-def _number_owner_id(number: str, messaging_service_sid: str) -> uuid.UUID | None:
+def _number_owner(number: str, messaging_service_sid: str) -> Organization | None:
     if connection.vendor == "postgresql":
         # Row-level security hides every number until the organization is known: ask the
         # narrow SECURITY DEFINER function, which returns an organization id and nothing else.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT lexi_route_number(%s, %s)", [number, messaging_service_sid])
-            row = cursor.fetchone()
-        return row[0] if row else None
+        owner_id = RawSQL("SELECT lexi_route_number(%s, %s)", [number, messaging_service_sid])
+        return Organization.objects.filter(pk=owner_id).first()
     with unscoped():
         active = PhoneNumber.objects.filter(is_active=True, organization__is_active=True)
-        owner = active.filter(number=number).values_list("organization_id", flat=True).first()
+        owner = active.filter(number=number).select_related("organization").first()
         if owner is None and messaging_service_sid:
             owner = (
                 active.filter(messaging_service_sid=messaging_service_sid)
-                .values_list("organization_id", flat=True)
+                .select_related("organization")
                 .first()
             )
-    return owner
+    return owner.organization if owner is not None else None
 
 
 def _default_organization(number: str) -> Organization | None:
