@@ -24,8 +24,11 @@ class InboundSms:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "InboundSms":
-        """Build from already-validated webhook params; NUL bytes are dropped everywhere."""
-        clean = {key: strip_nul(str(value)) for key, value in params.items()}
+        """Build from already-validated webhook params; NUL bytes are dropped everywhere.
+
+        Names too: the params are kept as JSON, and PostgreSQL cannot store a NUL in it.
+        """
+        clean = {strip_nul(str(key)): strip_nul(str(value)) for key, value in params.items()}
         media = []
         for index in range(_int_or_none(clean.get("NumMedia")) or 0):
             url = clean.get(f"MediaUrl{index}", "")

@@ -53,7 +53,10 @@ CHANNEL_METADATA = "twilio_sms"
 
 
 class SmsUnavailable(Exception):
-    """The database failed before the patient's message was stored: Twilio should retry."""
+    """The database failed before the patient's message, or the answer to it, was stored.
+
+    The webhook answers 503 so Twilio retries; a 200 would deliver a reply nobody can see.
+    """
 
 
 class Outcome:
@@ -227,11 +230,17 @@ def _inbound_metadata(inbound: InboundSms) -> dict[str, Any]:
 
 
 def _replay(*, organization: Organization, message: Message) -> SmsResult:
-    """The answer already given to this inbound message; waits briefly if still in flight."""
-    deadline = time.monotonic() + settings.LEXI_TURN_DEADLINE_SECONDS + 2
-    while "outcome" not in message.metadata and time.monotonic() < deadline:
+    """The answer already given to this inbound message; waits while it may be in flight.
+
+    One whose answer was never stored (the database failed mid-turn and the first request got
+    a 503) is answered now, with the polite fallback and a flag for staff.
+    """
+    in_flight_until = message.timestamp + timedelta(seconds=settings.LEXI_TURN_DEADLINE_SECONDS + 2)
+    while "outcome" not in message.metadata and timezone.now() < in_flight_until:
         time.sleep(0.2)
         message.refresh_from_db(fields=["metadata"])
+    if "outcome" not in message.metadata:
+        _answer_interrupted(organization=organization, message=message)
     outcome = message.metadata.get("outcome")
     reply = message_reply(message=message) if outcome else None
     _log(
@@ -247,6 +256,26 @@ def _replay(*, organization: Organization, message: Message) -> SmsResult:
         conversation_id=message.conversation_id,
         duplicate=True,
     )
+
+
+def _answer_interrupted(*, organization: Organization, message: Message) -> None:
+    """Store the fallback for a message whose turn died, once: decided under its row lock."""
+    with transaction.atomic():
+        locked = Message.objects.select_for_update(of=("self",)).get(pk=message.pk)
+        if "outcome" not in locked.metadata:
+            conversation = Conversation.objects.get(pk=locked.conversation_id)
+            conversation_flag(
+                conversation=conversation,
+                reason="Lexi's answer was interrupted by a database failure; please follow up.",
+            )
+            _reply_store(
+                conversation=conversation,
+                message=locked,
+                outcome=Outcome.FALLBACK,
+                text=fallback_text(organization),
+                extra={"fell_back": True, "error": "interrupted"},
+            )
+        message.metadata = locked.metadata
 
 
 # --- answering -----------------------------------------------------------------------------
@@ -409,6 +438,9 @@ def _fall_back(
             conversation.pk,
             type(exc).__name__,
         )
+        if isinstance(exc, DatabaseError):
+            # A reply the transcript does not hold is half an answer: let Twilio retry.
+            raise SmsUnavailable from exc
     return SmsResult(text=text, outcome=Outcome.FALLBACK, conversation_id=conversation.pk)
 
 

@@ -23,15 +23,19 @@ from tenants.selectors import organization_for_number
 logger = logging.getLogger(__name__)
 
 TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
+PHONE_MAX_CHARS = 32  # Conversation.from_number / to_number, UnroutedMessage's numbers
 
 
 class InboundSmsSerializer(serializers.Serializer):
     """The webhook params we cannot work without; the rest are kept as sent."""
 
     MessageSid = serializers.CharField(max_length=64)
-    From = serializers.CharField(max_length=64)
-    To = serializers.CharField(max_length=64)
+    # As wide as the number columns: a longer one could not be stored (a 503 Twilio retries).
+    From = serializers.CharField(max_length=PHONE_MAX_CHARS)
+    To = serializers.CharField(max_length=PHONE_MAX_CHARS)
     AccountSid = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    # Validated because routing sends it to the database (CharField refuses NUL bytes).
+    MessagingServiceSid = serializers.CharField(required=False, allow_blank=True, max_length=64)
     NumMedia = serializers.IntegerField(required=False, min_value=0, max_value=10)
 
 
