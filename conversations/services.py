@@ -18,8 +18,12 @@ def message_log(
     content: str,
     metadata: dict[str, Any] | None = None,
     provider_message_id: str | None = None,
+    conversation_metadata: dict[str, Any] | None = None,
 ) -> Message:
-    """Store a message and bump the conversation's counter and preview in one UPDATE."""
+    """Store a message and bump the conversation's counter and preview in one UPDATE.
+
+    `conversation_metadata` keys are merged into the conversation's metadata in that UPDATE.
+    """
     now = timezone.now()
     message = Message.objects.create(
         organization_id=conversation.organization_id,
@@ -31,11 +35,18 @@ def message_log(
         provider_message_id=provider_message_id,
     )
     preview = content[:PREVIEW_CHARS]
+    changes: dict[str, Any] = {}
+    if conversation_metadata:
+        conversation.metadata = changes["metadata"] = {
+            **(conversation.metadata or {}),
+            **conversation_metadata,
+        }
     Conversation.objects.filter(pk=conversation.pk).update(
         message_count=F("message_count") + 1,
         last_message_at=now,
         last_message_preview=preview,
         updated_at=now,
+        **changes,
     )
     conversation.last_message_at = now
     conversation.last_message_preview = preview
@@ -151,12 +162,6 @@ def conversation_complete(*, conversation: Conversation) -> None:
     )
     conversation.call_status = Conversation.Status.COMPLETED
     conversation.end_timestamp = end
-
-
-def conversation_metadata_merge(*, conversation: Conversation, values: dict[str, Any]) -> None:
-    """Set a few keys of the conversation's metadata, leaving the others as they are."""
-    conversation.metadata = {**(conversation.metadata or {}), **values}
-    conversation.save(update_fields=["metadata", "updated_at"])
 
 
 def message_metadata_merge(*, message: Message, values: dict[str, Any]) -> None:

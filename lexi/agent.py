@@ -75,9 +75,11 @@ def _fallback(
 def run_turn(*, conversation: Conversation, message: Message) -> TurnReply:
     """Lexi's reply to `message` (already stored). Never raises for an engine's failure."""
     with tenant_scope(conversation.organization):
-        history = _history(conversation=conversation, message=message)
         was_flagged = conversation.needs_attention
         engine: Engine = engine_for(conversation.organization)
+        history = (
+            _history(conversation=conversation, message=message) if engine.uses_history else []
+        )
         context = _context(conversation=conversation, message=message, engine=engine.name)
         try:
             reply = engine.reply(context=context, history=history)

@@ -1,7 +1,11 @@
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
+from conversations.models import Conversation, Message
 from sms.models import SmsOptOut
 from tenants.models import Organization
 
@@ -24,6 +28,36 @@ def twilio_credentials(*, organization: Organization | None) -> TwilioCredential
     return TwilioCredentials(settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID)
 
 
-def opt_out_active(*, organization: Organization, phone: str) -> bool:
-    """True when this phone has texted STOP (or similar) to this clinic and not opted back in."""
-    return SmsOptOut.objects.filter(organization=organization, phone=phone, opted_out=True).exists()
+@dataclass(frozen=True)
+class SenderStanding:
+    """What decides whether Lexi may answer a phone: its opt-out and its recent texts."""
+
+    opted_out: bool
+    recent_texts: int
+
+
+def sender_standing(
+    *, organization: Organization, conversation: Conversation, phone: str, since: datetime
+) -> SenderStanding:
+    """The phone's opt-out state and its texts in this conversation since `since`: one query."""
+    recent = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"), role=Message.Role.USER, timestamp__gte=since
+        )
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    opted_out, recent_texts = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .annotate(
+            opted_out=Exists(
+                SmsOptOut.objects.filter(organization=organization, phone=phone, opted_out=True)
+            ),
+            recent_texts=Coalesce(Subquery(recent), 0),
+        )
+        .values_list("opted_out", "recent_texts")
+        .get()
+    )
+    return SenderStanding(opted_out=opted_out, recent_texts=recent_texts)

@@ -7,6 +7,7 @@ failure after that point turns into a polite fallback text and a flag for staff.
 
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,12 +20,12 @@ from conversations.models import Channel, Conversation, Message
 from conversations.selectors import message_for_provider_id, message_reply, messages_count_since
 from conversations.services import (
     conversation_flag,
-    conversation_metadata_merge,
     conversation_open,
     message_log,
     message_metadata_merge,
 )
 from lexi.agent import run_turn
+from lexi.engines import engine_name_for
 from sms.inbound import InboundSms
 from sms.models import SmsOptOut, UnroutedMessage
 from sms.replies import (
@@ -40,7 +41,7 @@ from sms.replies import (
     sms_keyword,
 )
 from sms.segments import sms_segments
-from sms.selectors import opt_out_active
+from sms.selectors import sender_standing
 from tenants.models import Organization
 from tenants.phone import phone_mask
 from tenants.scoping import tenant_scope
@@ -101,12 +102,13 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> SmsResult
             return stored
         conversation, message, created = stored
         try:
-            result = _answer(
-                organization=organization,
-                conversation=conversation,
-                message=message,
-                inbound=inbound,
-            )
+            with _answer_transaction(organization):
+                result = _answer(
+                    organization=organization,
+                    conversation=conversation,
+                    message=message,
+                    inbound=inbound,
+                )
         except Exception as exc:  # any failure must become a polite text
             result = _fall_back(
                 organization=organization, conversation=conversation, message=message, error=exc
@@ -121,6 +123,15 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> SmsResult
             duration_ms=_ms_since(started),
         )
         return result
+
+
+def _answer_transaction(organization: Organization) -> AbstractContextManager[Any]:
+    """The whole answer in one transaction when no model is called: one commit, one tenant
+    setting for row-level security, and a failed turn leaves nothing half-written. A turn that
+    calls a model runs outside any transaction, so no lock waits on the network."""
+    if engine_name_for(organization) == "offline":
+        return transaction.atomic()
+    return nullcontext()
 
 
 def unrouted_message_store(*, inbound: InboundSms) -> UnroutedMessage:
@@ -162,38 +173,38 @@ def opt_out_record(
 def _store_inbound(
     *, organization: Organization, inbound: InboundSms
 ) -> tuple[Conversation, Message, bool] | SmsResult:
-    """Commit the patient's message (own transaction) or, for a known MessageSid, the replay."""
-    existing = message_for_provider_id(
-        organization=organization, provider_message_id=inbound.message_sid
-    )
-    if existing is not None:
-        return _replay(organization=organization, message=existing)
-    conversation, created = conversation_open(
-        organization=organization,
-        session_id=inbound.session_id,
-        channel=Channel.SMS,
-        from_number=inbound.from_number,
-        to_number=inbound.to_number,
-        metadata={"channel": CHANNEL_METADATA},
-        quiet_after=timedelta(hours=settings.LEXI_CONVERSATION_QUIET_HOURS),
-    )
-    conversation.organization = organization
-    history = conversation.message_count
+    """Commit the patient's message (one transaction) or, for a known MessageSid, the replay.
+
+    A retried MessageSid is caught by the unique constraint, not looked up first: the common
+    case (a new text) pays no extra query.
+    """
     try:
         with transaction.atomic():
+            conversation, created = conversation_open(
+                organization=organization,
+                session_id=inbound.session_id,
+                channel=Channel.SMS,
+                from_number=inbound.from_number,
+                to_number=inbound.to_number,
+                metadata={"channel": CHANNEL_METADATA},
+                quiet_after=timedelta(hours=settings.LEXI_CONVERSATION_QUIET_HOURS),
+            )
+            conversation.organization = organization
+            history = conversation.message_count
             message = message_log(
                 conversation=conversation,
                 role=Message.Role.USER,
                 content=inbound.body,
                 metadata=_inbound_metadata(inbound),
                 provider_message_id=inbound.message_sid,
-            )
-            conversation_metadata_merge(
-                conversation=conversation,
-                values={"channel": CHANNEL_METADATA, "last_message_sid": inbound.message_sid},
+                conversation_metadata={
+                    "channel": CHANNEL_METADATA,
+                    "last_message_sid": inbound.message_sid,
+                },
             )
     except IntegrityError:
-        # The same MessageSid is being handled by a concurrent request: answer as it does.
+        # This MessageSid was stored before (a Twilio retry, maybe still in flight): answer as
+        # that request did. Everything this attempt wrote was rolled back with the transaction.
         existing = message_for_provider_id(
             organization=organization, provider_message_id=inbound.message_sid
         )
@@ -290,16 +301,21 @@ def _answer(
     extra: dict[str, Any] = {}
     if keyword in OPT_OUT_WORDS:
         opt_out_record(organization=organization, phone=phone, opted_out=True, keyword=keyword)
-        outcome = Outcome.OPTED_OUT
-    elif keyword in OPT_IN_WORDS or (
-        keyword in OPT_IN_IF_OPTED_OUT and opt_out_active(organization=organization, phone=phone)
-    ):
+        return _reply_stored(conversation=conversation, message=message, outcome=Outcome.OPTED_OUT)
+    standing = sender_standing(
+        organization=organization,
+        conversation=conversation,
+        phone=phone,
+        since=timezone.now() - FLOOD_WINDOW,
+    )
+    limit = settings.LEXI_SENDER_LIMIT_PER_MINUTE
+    if keyword in OPT_IN_WORDS or (keyword in OPT_IN_IF_OPTED_OUT and standing.opted_out):
         # Twilio's own opt-in confirmation answers these; Lexi stays quiet.
         opt_out_record(organization=organization, phone=phone, opted_out=False, keyword=keyword)
         outcome = Outcome.OPTED_IN
-    elif opt_out_active(organization=organization, phone=phone):
+    elif standing.opted_out:
         outcome = Outcome.SUPPRESSED
-    elif _over_flood_limit(conversation=conversation):
+    elif limit > 0 and standing.recent_texts > limit:
         return _slow_down(conversation=conversation, message=message)
     elif keyword in HELP_WORDS:
         outcome, text = Outcome.HELP, help_text(organization)
@@ -316,8 +332,21 @@ def _answer(
         text, extra = _lexi_turn(
             organization=organization, conversation=conversation, message=message
         )
-    _reply_store(
+    return _reply_stored(
         conversation=conversation, message=message, outcome=outcome, text=text, extra=extra
+    )
+
+
+def _reply_stored(
+    *,
+    conversation: Conversation,
+    message: Message,
+    outcome: str,
+    text: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> SmsResult:
+    _reply_store(
+        conversation=conversation, message=message, outcome=outcome, text=text, extra=extra or {}
     )
     return SmsResult(text=text, outcome=outcome, conversation_id=conversation.pk)
 
@@ -358,7 +387,8 @@ def _reply_store(
     extra: dict[str, Any],
 ) -> None:
     """Store Lexi's reply linked to the inbound message, then mark the inbound as answered."""
-    with transaction.atomic():
+    # Within an answer's transaction a failure here fails the whole answer: no savepoint.
+    with transaction.atomic(savepoint=False):
         outcome_values: dict[str, Any] = {"outcome": outcome}
         if text is not None:
             segments = sms_segments(text)
@@ -376,18 +406,6 @@ def _reply_store(
             )
             outcome_values["reply_id"] = reply.pk
         message_metadata_merge(message=message, values=outcome_values)
-
-
-def _over_flood_limit(*, conversation: Conversation) -> bool:
-    limit = settings.LEXI_SENDER_LIMIT_PER_MINUTE
-    if limit <= 0:
-        return False
-    recent = messages_count_since(
-        conversation=conversation,
-        role=Message.Role.USER,
-        since=timezone.now() - FLOOD_WINDOW,
-    )
-    return recent > limit
 
 
 def _slow_down(*, conversation: Conversation, message: Message) -> SmsResult:

@@ -17,6 +17,7 @@ class EngineFailure(Exception):
 
 class Engine(Protocol):
     name: str
+    uses_history: bool  # False: the turn need not load the message window for it
 
     def reply(self, *, context: TurnContext, history: list[Message]) -> TurnReply:
         """Answer `context.message`. `history` is the prior window, oldest first, without it."""

@@ -69,6 +69,7 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
 
 class OpenAIEngine:
     name = "openai"
+    uses_history = True
 
     def __init__(
         self,

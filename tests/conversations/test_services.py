@@ -7,7 +7,6 @@ from conversations.models import Conversation, Message
 from conversations.selectors import message_for_provider_id, message_reply, messages_count_since
 from conversations.services import (
     conversation_complete,
-    conversation_metadata_merge,
     conversation_open,
     message_log,
 )
@@ -90,15 +89,21 @@ def test_conversation_complete_leaves_a_completed_one_alone(org_a):
     assert conversation.end_timestamp == ended
 
 
-def test_conversation_metadata_merge_keeps_other_keys(org_a):
+def test_message_log_merges_conversation_metadata_keeping_other_keys(org_a):
     conversation = ConversationFactory.create(
-        organization=org_a, metadata={"channel": "twilio_sms"}
+        organization=org_a, metadata={"channel": "twilio_sms", "last_message_sid": "SM0"}
     )
     with tenant_scope(org_a):
-        conversation_metadata_merge(conversation=conversation, values={"last_message_sid": "SM1"})
+        message_log(
+            conversation=conversation,
+            role="user",
+            content="hi",
+            conversation_metadata={"last_message_sid": "SM1"},
+        )
         conversation.refresh_from_db()
 
     assert conversation.metadata == {"channel": "twilio_sms", "last_message_sid": "SM1"}
+    assert conversation.message_count == 1
 
 
 def test_message_for_provider_id_never_finds_another_organizations_message(org_a, org_b):

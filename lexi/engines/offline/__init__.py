@@ -31,14 +31,18 @@ def sms_fit(text: str, *, limit: int = MAX_SMS_CHARS) -> str:
 
 class OfflineEngine:
     name = "offline"
+    # Its memory is `lexi_state`; the history only tells, after a model failed, whether the
+    # patient was already greeted.
+    uses_history = False
 
     def reply(self, *, context: TurnContext, history: list[Message]) -> TurnReply:
         context = replace(context, engine=self.name)
         state = state_load(conversation=context.conversation)
         turn = Turn(context=context, state=state)
         text = turn.respond(context.message.content)
-        if not any(message.role == Message.Role.ASSISTANT for message in history):
+        if not state.greeted and not any(m.role == Message.Role.ASSISTANT for m in history):
             text = self._greeted(context, text, small_talk=turn.small_talk)
+        state.greeted = True
         state_save(conversation=context.conversation, state=state)
         return TurnReply(
             text=sms_fit(text),

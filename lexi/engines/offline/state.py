@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from django.db import transaction
+
 from conversations.models import Conversation
 from tenants.scoping import tenant_scope
 
@@ -44,6 +46,7 @@ class State:
     types: list[str] = field(default_factory=list)
     providers: list[str] = field(default_factory=list)
     handed_off: bool = False
+    greeted: bool = False
 
     def flow_reset(self) -> None:
         """Forget the task in progress; keep who the patient is and what we know of the office."""
@@ -55,6 +58,7 @@ class State:
             "types": self.types,
             "providers": self.providers,
             "handed_off": self.handed_off,
+            "greeted": self.greeted,
         }
         fresh = State(**keep)
         for item in fields(self):
@@ -75,13 +79,16 @@ class State:
 
 
 def state_load(*, conversation: Conversation) -> State:
-    """The saved state, read fresh from the database (never from a stale instance)."""
+    """The saved state, read fresh from the database (never from a stale instance).
+
+    Inside a transaction the conversation row stays locked until it ends, so two texts of one
+    conversation answered at once take turns instead of overwriting each other's state.
+    """
     with tenant_scope(conversation.organization_id):
-        value = (
-            Conversation.objects.filter(pk=conversation.pk)
-            .values_list("lexi_state", flat=True)
-            .first()
-        )
+        row = Conversation.objects.filter(pk=conversation.pk)
+        if transaction.get_connection().in_atomic_block:
+            row = row.select_for_update(of=("self",))
+        value = row.values_list("lexi_state", flat=True).first()
     return State.from_json(value)
 
 
