@@ -32,7 +32,7 @@ from booking.models import (
     Provider,
     ScheduleBlock,
 )
-from booking.selectors import booking_notice
+from booking.selectors import appointment_overlapping, booking_notice
 from booking.slots import block_bounds, slot_decode
 from conversations.models import Conversation
 from tenants.models import Organization
@@ -145,16 +145,14 @@ def _slot_recheck(
         for block_start, block_end in (block_bounds(day, s, e, tz) for s, e in blocks)
     ):
         raise SlotInvalid()
-    overlapping = Appointment.objects.filter(
+    clash = appointment_overlapping(
         organization=organization,
         provider=provider,
-        status=Appointment.Status.SCHEDULED,
-        start__lt=end,
-        end__gt=start,
+        start=start,
+        end=end,
+        exclude_pk=ignore.pk if ignore is not None else None,
     )
-    if ignore is not None:
-        overlapping = overlapping.exclude(pk=ignore.pk)
-    if overlapping.exists():
+    if clash is not None:
         raise SlotTaken()
 
 

@@ -66,3 +66,13 @@ def form_post(client: Client, params: dict[str, Any], **kwargs: Any) -> Any:
 def reply_texts(response: Any) -> list[str]:
     """The <Message> texts of a TwiML response."""
     return twiml_messages(response.content.decode())
+
+
+def webhook_settings_apply(settings: Any, **overrides: Any) -> None:
+    """What webhook tests run with: our test token, no proxy URL, no default clinic."""
+    settings.TWILIO_AUTH_TOKEN = TEST_TOKEN
+    settings.TWILIO_ACCOUNT_SID = ""
+    settings.PUBLIC_BASE_URL = ""
+    settings.LEXI_DEFAULT_ORGANIZATION = ""
+    for name, value in overrides.items():
+        setattr(settings, name, value)

@@ -40,6 +40,27 @@ class ToolCallFactory(TenantFactory[ToolCall]):
     result = factory.LazyFunction(dict)
 
 
+BOOKED_CLEANING = {
+    "appointment_id": "7",
+    "appointment_type": "Cleaning",
+    "provider": "Dr. Pearl",
+    "start": "2026-12-01T10:00:00-05:00",
+    "start_text": "Tue Dec 1 at 10:00 AM",
+}
+
+
+def booked_tool_call(*, conversation: Conversation, message: Message, at: Any) -> ToolCall:
+    """Lexi's booking of a Cleaning with Dr. Pearl, as book_appointment logs it."""
+    return ToolCallFactory.create(
+        conversation=conversation,
+        message=message,
+        name="book_appointment",
+        arguments={"slot_id": "slot-1", "patient_id": "1"},
+        result=dict(BOOKED_CLEANING),
+        created_at=at,
+    )
+
+
 def staff_user(organization: Organization, username: str) -> Any:
     """A staff user with every permission of the clinic apps, member of `organization`."""
     user = UserFactory.create(username=username, is_staff=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from conversations.models import Message
-from tests.admin.factories import PASSWORD, ToolCallFactory, staff_user
+from tests.admin.factories import PASSWORD, booked_tool_call, staff_user
 from tests.factories import ConversationFactory, MessageFactory, OrganizationFactory
 
 CHROMIUM_ARGS = [
@@ -43,19 +43,8 @@ def _clinic_with_a_booking():
         content=f"Hi, can I get a cleaning? {HOSTILE}",
         timestamp=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
     )
-    ToolCallFactory.create(
-        conversation=sms,
-        message=asked,
-        name="book_appointment",
-        arguments={"slot_id": "slot-1", "patient_id": "1"},
-        result={
-            "appointment_id": "7",
-            "appointment_type": "Cleaning",
-            "provider": "Dr. Pearl",
-            "start": "2026-12-01T10:00:00-05:00",
-            "start_text": "Tue Dec 1 at 10:00 AM",
-        },
-        created_at=datetime(2026, 11, 30, 15, 0, 30, tzinfo=UTC),
+    booked_tool_call(
+        conversation=sms, message=asked, at=datetime(2026, 11, 30, 15, 0, 30, tzinfo=UTC)
     )
     MessageFactory.create(
         conversation=sms,

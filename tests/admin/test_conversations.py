@@ -13,7 +13,7 @@ from django.urls import reverse
 from booking.models import Patient
 from conversations.models import Conversation, Message
 from tenants.scoping import tenant_scope, unscoped
-from tests.admin.factories import ToolCallFactory, staff_user
+from tests.admin.factories import ToolCallFactory, booked_tool_call, staff_user
 from tests.factories import ConversationFactory, MessageFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,19 +113,8 @@ def _booked_conversation(clinic) -> Conversation:
         content="<script>alert('x')</script> can I book a cleaning?",
         timestamp=datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
     )
-    ToolCallFactory.create(
-        conversation=conversation,
-        message=message,
-        name="book_appointment",
-        arguments={"slot_id": "s1", "patient_id": "1"},
-        result={
-            "appointment_id": "7",
-            "appointment_type": "Cleaning",
-            "provider": "Dr. Pearl",
-            "start": "2026-12-01T10:00:00-05:00",
-            "start_text": "Tue Dec 1 at 10:00 AM",
-        },
-        created_at=datetime(2026, 11, 30, 15, 0, 5, tzinfo=UTC),
+    booked_tool_call(
+        conversation=conversation, message=message, at=datetime(2026, 11, 30, 15, 0, 5, tzinfo=UTC)
     )
     ToolCallFactory.create(
         conversation=conversation,

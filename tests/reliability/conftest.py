@@ -19,7 +19,7 @@ from django.db import connections
 from tenants.models import Organization
 from tests.factories import PhoneNumberFactory
 from tests.lexi.conftest import openai_server  # the scripted OpenAI-compatible server
-from tests.twilio_helpers import TEST_TOKEN
+from tests.twilio_helpers import webhook_settings_apply
 
 __all__ = ["FIGURES", "Figures", "openai_server"]
 
@@ -75,13 +75,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _twilio_settings(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = TEST_TOKEN
-    settings.TWILIO_ACCOUNT_SID = ""
-    settings.PUBLIC_BASE_URL = ""
-    settings.LEXI_DEFAULT_ORGANIZATION = ""
-    settings.LEXI_ENGINE = "offline"
-    settings.OPENAI_API_KEY = ""
-    settings.LEXI_SENDER_LIMIT_PER_MINUTE = 1000
+    webhook_settings_apply(
+        settings, LEXI_ENGINE="offline", OPENAI_API_KEY="", LEXI_SENDER_LIMIT_PER_MINUTE=1000
+    )
 
 
 @pytest.fixture

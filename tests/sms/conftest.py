@@ -4,7 +4,7 @@ import pytest
 
 from tenants.models import Organization
 from tests.factories import PhoneNumberFactory
-from tests.twilio_helpers import TEST_TOKEN
+from tests.twilio_helpers import webhook_settings_apply
 
 CLINIC_A_NUMBER = "+18504036622"
 CLINIC_B_NUMBER = "+16195550142"
@@ -13,11 +13,7 @@ PATIENT = "+16195551234"
 
 @pytest.fixture(autouse=True)
 def _twilio_settings(settings: Any) -> None:
-    settings.TWILIO_AUTH_TOKEN = TEST_TOKEN
-    settings.TWILIO_ACCOUNT_SID = ""
-    settings.PUBLIC_BASE_URL = ""
-    settings.LEXI_DEFAULT_ORGANIZATION = ""
-    settings.LEXI_SENDER_LIMIT_PER_MINUTE = 10
+    webhook_settings_apply(settings, LEXI_SENDER_LIMIT_PER_MINUTE=10)
 
 
 @pytest.fixture
