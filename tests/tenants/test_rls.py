@@ -169,3 +169,18 @@ def test_routing_works_before_any_organization_is_known(org_a):
     PhoneNumberFactory.create(organization=org_a, number="+18504036622")
     assert _rows("SELECT id FROM tenants_phonenumber") == []
     assert organization_for_number("(850) 403-6622") == org_a
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_runs_as_the_owner_when_an_owner_url_is_set(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    app_user = connection.settings_dict["USER"]
+    settings.DATABASE_OWNER_URL = "postgres://lexi_owner@127.0.0.1:5432/unused"
+    out = StringIO()
+    call_command("migrate", verbosity=1, stdout=out)
+    assert "Row-level security installed on tenant tables (lexi_owner)" in out.getvalue()
+    assert connection.settings_dict["USER"] == app_user
+    assert _rows("SELECT current_user")[0][0] == app_user
