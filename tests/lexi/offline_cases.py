@@ -94,12 +94,16 @@ def existing_create(clinic: OfflineClinic, existing: Existing, phone: str = PHON
 
 
 def converse(
-    organization: Organization, texts: list[str], phone: str = PHONE
+    organization: Organization,
+    texts: list[str],
+    phone: str = PHONE,
+    conversation: Conversation | None = None,
 ) -> tuple[Conversation, list[TurnReply]]:
     """Drive the texts through the offline engine, storing both sides as the channel does."""
-    conversation = ConversationFactory.create(
-        organization=organization, from_number=phone, session_id=f"sms_{uuid.uuid4().hex}"
-    )
+    if conversation is None:
+        conversation = ConversationFactory.create(
+            organization=organization, from_number=phone, session_id=f"sms_{uuid.uuid4().hex}"
+        )
     replies = []
     for text in texts:
         message = patient_says(conversation, text)

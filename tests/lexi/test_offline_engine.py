@@ -588,3 +588,21 @@ def test_later_than_a_days_last_times_moves_on_to_the_next_day(frozen_clinic):
         ("2026-12-01", "16:30"),
         ("2026-12-02", None),
     ]
+
+
+def test_staff_are_flagged_once_until_they_clear_it(frozen_clinic):
+    from conversations.services import conversation_resolve
+
+    organization = frozen_clinic.organization
+    existing_create(frozen_clinic, ANA)
+    conversation, _ = converse(organization, ["my tooth got knocked out!", "now my face is swelling"])
+    with tenant_scope(organization):
+        handoffs = ToolCall.objects.filter(name="hand_off_to_staff").count()
+        conversation.refresh_from_db()
+        assert conversation.needs_attention
+        conversation_resolve(conversation=conversation)
+    assert handoffs == 1
+
+    converse(organization, ["I want to talk to a person"], conversation=conversation)
+    with tenant_scope(organization):
+        assert ToolCall.objects.filter(name="hand_off_to_staff").count() == 2

@@ -83,6 +83,8 @@ class TurnBase:
         return f"Sorry, I couldn't finish that by text. Our team will follow up{call}."
 
     def handoff(self, reason: str) -> bool:
+        if self.context.conversation.needs_attention:
+            return True  # staff are already asked to look; one flag until they clear it
         result = self.tool("hand_off_to_staff", reason=reason)
         self.state.handed_off = self.state.handed_off or result.ok
         return result.ok
