@@ -595,7 +595,9 @@ def test_staff_are_flagged_once_until_they_clear_it(frozen_clinic):
 
     organization = frozen_clinic.organization
     existing_create(frozen_clinic, ANA)
-    conversation, _ = converse(organization, ["my tooth got knocked out!", "now my face is swelling"])
+    conversation, _ = converse(
+        organization, ["my tooth got knocked out!", "now my face is swelling"]
+    )
     with tenant_scope(organization):
         handoffs = ToolCall.objects.filter(name="hand_off_to_staff").count()
         conversation.refresh_from_db()
