@@ -1,7 +1,7 @@
 """A conversation as staff read it: messages and Lexi's actions in order, in plain words.
 
 Read-only formatting for the staff console. Tool call results come from Lexi's tools
-(lexi/tools.py); anything unexpected in them is shown as "did X", never trusted as markup.
+(lexi/tools/); anything unexpected in them is shown as "did X", never trusted as markup.
 """
 
 from __future__ import annotations

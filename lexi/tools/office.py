@@ -1,0 +1,29 @@
+"""The office tool: what Lexi may tell anyone about the clinic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lexi.context import TurnContext
+from lexi.tools.results import office_time
+
+
+def get_office_info(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
+    from booking.selectors import appointment_types_active, providers_active
+
+    org = context.organization
+    now = office_time(context, context.now)
+    return {
+        "name": org.name,
+        "phone": org.phone,
+        "address": org.address,
+        "website": org.website,
+        "office_hours": org.office_hours,
+        "services": org.services,
+        "policies": org.policies,
+        "timezone": org.timezone,
+        "today": now.date().isoformat(),
+        "now": now.isoformat(timespec="minutes"),
+        "appointment_types": [t.name for t in appointment_types_active(organization=org)],
+        "providers": [p.name for p in providers_active(organization=org)],
+    }
