@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Message, ToolCall
 from tenants.models import Organization
 
 
@@ -44,3 +44,12 @@ def messages_count_since(
     if kind is not None:
         queryset = queryset.filter(metadata__kind=kind)
     return queryset.count()
+
+
+def tool_calls_succeeded(*, message: Message, names: frozenset[str]) -> list[ToolCall]:
+    """The actions among `names` that Lexi completed while answering `message`, in order."""
+    return list(
+        ToolCall.objects.filter(message=message, name__in=names, error="").order_by(
+            "created_at", "id"
+        )
+    )

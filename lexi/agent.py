@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
-from conversations.selectors import messages_recent
+from conversations.selectors import messages_recent, tool_calls_succeeded
 from conversations.services import conversation_flag
 from lexi.context import TurnContext, TurnReply
 from lexi.engines import Engine, engine_for, offline_engine
@@ -56,10 +56,36 @@ def _last_resort(conversation: Conversation) -> TurnReply:
     )
 
 
+# What a model may already have done in a turn before it failed: the patient must hear of it.
+_ACTIONS = frozenset({"book_appointment", "reschedule_appointment", "cancel_appointment"})
+
+
+def _done_before_failing(message: Message) -> str:
+    """A confirmation of what the failed turn already did, or "" if it changed nothing."""
+    lines = []
+    for call in tool_calls_succeeded(message=message, names=_ACTIONS):
+        result = call.result or {}
+        when = result.get("start_text", "")
+        if call.name == "cancel_appointment":
+            lines.append(f"Your appointment on {when} is cancelled.")
+        else:
+            kind, provider = result.get("appointment_type", "visit"), result.get("provider", "")
+            with_whom = f" with {provider}" if provider else ""
+            lines.append(f"You're booked: {kind} on {when}{with_whom}.")
+    if not lines:
+        return ""
+    return " ".join([*lines, "Our team will follow up if you need anything else."])
+
+
 def _fallback(
     *, conversation: Conversation, message: Message, history: list[Message], reason: str
 ) -> TurnReply:
     conversation_flag(conversation=conversation, reason=f"Lexi fell back: {reason}")
+    done = _done_before_failing(message)
+    if done:
+        # The offline engine knows nothing of what the model did; confirm it rather than ask
+        # the patient to start over.
+        return TurnReply(text=done, engine="fallback", fell_back=True, flagged=True)
     try:
         engine = offline_engine()
         context = _context(conversation=conversation, message=message, engine=engine.name)

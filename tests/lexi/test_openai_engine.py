@@ -203,3 +203,43 @@ def test_the_reply_is_not_stored_by_the_turn(openai_server, clinic_a):
     run_turn(conversation=conversation, message=patient_says(conversation, "hi"))
     with tenant_scope(clinic_a.organization):
         assert list(Message.objects.values_list("role", flat=True)) == ["user"]
+
+
+def test_a_model_that_fails_after_booking_still_tells_the_patient_it_is_booked(
+    openai_server, clinic_a, patient_a, settings
+):
+    from tests.lexi.openai_server import Respond
+
+    settings.LEXI_TURN_DEADLINE_SECONDS = 2.0
+    settings.LEXI_LLM_TIMEOUT_SECONDS = 0.5
+    organization = clinic_a.organization
+    openai_server.push(
+        tool_calls_completion(
+            [
+                tool_call("find_patient", {}, call_id="call_find_patient"),
+                tool_call(
+                    "find_slots",
+                    {"appointment_type": "cleaning", "limit": 3},
+                    call_id="call_find_slots",
+                ),
+            ]
+        ),
+        _first_slots_then_book,
+    )
+    openai_server.always(Respond(status=500, body={"error": {"message": "boom"}}))
+    conversation = conversation_start(organization)
+    message = patient_says(conversation, "Book me the first cleaning you have, please")
+
+    reply = run_turn(conversation=conversation, message=message)
+
+    with tenant_scope(organization):
+        appointment = Appointment.objects.select_related("provider").get()
+        conversation.refresh_from_db()
+    booked = [c for c in _tool_calls(organization) if c.name == "book_appointment"]
+    assert len(booked) == 1
+    assert reply.fell_back
+    assert conversation.needs_attention
+    assert reply.text.startswith("You're booked: Cleaning on ")
+    assert (booked[0].result or {})["start_text"] in reply.text
+    assert appointment.provider.name in reply.text
+    assert "Welcome" not in reply.text
