@@ -28,6 +28,13 @@ class SlotTaken(BookingError):
     default_message = "Sorry, that time was just taken. Would another time work?"
 
 
+class PatientBusy(BookingError):
+    """The patient already has a scheduled appointment overlapping that time (any provider)."""
+
+    code = "patient_busy"
+    default_message = "You already have an appointment at that time. Would another time work?"
+
+
 class PatientNotFound(BookingError):
     code = "patient_not_found"
     default_message = "I couldn't find that patient."

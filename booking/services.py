@@ -19,6 +19,7 @@ from booking.errors import (
     AppointmentNotChangeable,
     AppointmentNotFound,
     InvalidPatientData,
+    PatientBusy,
     PatientNotFound,
     SlotInvalid,
     SlotTaken,
@@ -156,6 +157,28 @@ def _slot_recheck(
         raise SlotTaken()
 
 
+def _patient_free(
+    *,
+    organization: Organization,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    ignore: Appointment | None = None,
+) -> None:
+    """A patient is in one chair at a time. Raises PatientBusy."""
+    clashes = Appointment.objects.filter(
+        organization=organization,
+        patient_id=patient_id,
+        status=Appointment.Status.SCHEDULED,
+        start__lt=end,
+        end__gt=start,
+    )
+    if ignore is not None:
+        clashes = clashes.exclude(pk=ignore.pk)
+    if clashes.exists():
+        raise PatientBusy()
+
+
 def _save_or_taken(appointment: Appointment, **kwargs: object) -> None:
     """Save; the database's no-overlap constraint turns a lost race into SlotTaken."""
     try:
@@ -198,7 +221,8 @@ def appointment_book(
 
     Raises PatientNotFound (patient of another organization), SlotInvalid (forged, tampered,
     another organization's, or no longer offered: past, closed, outside the schedule) and
-    SlotTaken (an overlapping appointment exists). Nothing is written when it raises.
+    SlotTaken (an overlapping appointment exists) and PatientBusy (the patient has another
+    appointment then). Nothing is written when it raises.
     """
     if source not in Appointment.Source.values:
         raise ValueError(f"Unknown appointment source {source!r}")
@@ -216,6 +240,7 @@ def appointment_book(
         start=start,
         end=end,
     )
+    _patient_free(organization=organization, patient_id=patient.pk, start=start, end=end)
     appointment = Appointment(
         organization=organization,
         patient=patient,
@@ -260,7 +285,7 @@ def appointment_reschedule(
 
     The old time is free as soon as this commits. The slot may name another provider or type.
     Raises AppointmentNotFound, AppointmentNotChangeable (not scheduled, or already started),
-    SlotInvalid and SlotTaken; nothing changes when it raises. Returns the updated row.
+    SlotInvalid, SlotTaken and PatientBusy; nothing changes when it raises. Returns the row.
     """
     if appointment.organization_id != organization.pk:
         raise AppointmentNotFound()
@@ -276,6 +301,9 @@ def appointment_reschedule(
         start=start,
         end=end,
         ignore=locked,
+    )
+    _patient_free(
+        organization=organization, patient_id=locked.patient_id, start=start, end=end, ignore=locked
     )
     locked.provider = provider
     locked.appointment_type = appointment_type

@@ -3,7 +3,7 @@ from datetime import UTC, timedelta
 import pytest
 import time_machine
 
-from booking.errors import AppointmentNotChangeable, SlotInvalid, SlotTaken
+from booking.errors import AppointmentNotChangeable, PatientBusy, SlotInvalid, SlotTaken
 from booking.models import Appointment
 from booking.selectors import slots_available
 from booking.services import appointment_book, appointment_cancel, appointment_reschedule
@@ -229,3 +229,30 @@ def test_a_cancelled_or_past_appointment_cannot_be_changed(clinic):
         past.refresh_from_db()
     assert past.status == Appointment.Status.SCHEDULED
     assert scheduled_count(clinic["org"]) == 1
+
+
+def test_a_patient_cannot_be_in_two_chairs_at_once(clinic):
+    book(clinic, offered(clinic, provider="pearl")["09:00"].slot_id)
+    with pytest.raises(PatientBusy) as raised:
+        book(clinic, offered(clinic, provider="molar")["09:00"].slot_id)
+    assert raised.value.code == "patient_busy"
+    assert scheduled_count(clinic["org"]) == 1
+    book(clinic, offered(clinic, provider="molar")["09:30"].slot_id)
+    assert scheduled_count(clinic["org"]) == 2
+
+
+def test_reschedule_onto_the_patients_other_appointment_is_refused(clinic):
+    first = book(clinic, offered(clinic, provider="pearl")["09:00"].slot_id)
+    second = book(clinic, offered(clinic, provider="molar")["11:00"].slot_id)
+    clash = offered(clinic, provider="molar")["09:00"].slot_id
+    with tenant_scope(clinic["org"]), pytest.raises(PatientBusy):
+        appointment_reschedule(organization=clinic["org"], appointment=second, slot_id=clash)
+    with tenant_scope(clinic["org"]):
+        second.refresh_from_db()
+        moved = appointment_reschedule(
+            organization=clinic["org"],
+            appointment=first,
+            slot_id=offered(clinic, provider="pearl", moving=first)["09:30"].slot_id,
+        )
+    assert second.start == local(MONDAY, 11)
+    assert moved.start == local(MONDAY, 9, 30)

@@ -134,6 +134,9 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
         if result.error in ("slot_taken", "invalid_slot"):
             state.offered = []
             return "Sorry, that time was just taken. " + self.offer()
+        if result.error == "patient_busy":
+            state.offered = []
+            return "You already have an appointment at that time. " + self.offer()
         if result.error == "patient_not_found":
             state.patient_id = ""
             state.identified = False
