@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from booking.models import Appointment, AppointmentType, Closure, Patient, Provider, ScheduleBlock
@@ -111,15 +112,12 @@ def slots_available(
 
     range_start = _local_midnight(start_date, tz)
     range_end = _local_midnight(end_date + timedelta(days=1), tz)
-    appointments = Appointment.objects.filter(
+    appointments = appointments_scheduled_between(
         organization=organization,
-        provider_id__in=providers,
-        status=Appointment.Status.SCHEDULED,
-        start__lt=range_end,
-        end__gt=range_start,
-    )
-    if exclude_appointment is not None:
-        appointments = appointments.exclude(pk=exclude_appointment.pk)
+        start=range_start,
+        end=range_end,
+        exclude_pk=exclude_appointment.pk if exclude_appointment is not None else None,
+    ).filter(provider_id__in=providers)
     booked: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for provider_id, start, end in appointments.values_list("provider_id", "start", "end"):
         booked[provider_id].append((start, end))
@@ -304,22 +302,34 @@ def appointment_type_match(*, organization: Organization, text: str) -> Appointm
     return best
 
 
-def appointment_overlapping(
-    *,
-    organization: Organization,
-    provider: Provider,
-    start: datetime,
-    end: datetime,
-    exclude_pk: int | None = None,
-) -> Appointment | None:
-    """A scheduled appointment of `provider` overlapping [start, end), if there is one."""
-    clashes = Appointment.objects.filter(
+def appointments_scheduled_between(
+    *, organization: Organization, start: datetime, end: datetime, exclude_pk: int | None = None
+) -> QuerySet[Appointment]:
+    """Scheduled appointments overlapping [start, end) (cancelled ones free their time)."""
+    scheduled = Appointment.objects.filter(
         organization=organization,
-        provider=provider,
         status=Appointment.Status.SCHEDULED,
         start__lt=end,
         end__gt=start,
     )
-    if exclude_pk is not None:
-        clashes = clashes.exclude(pk=exclude_pk)
+    return scheduled.exclude(pk=exclude_pk) if exclude_pk is not None else scheduled
+
+
+def appointment_overlapping(
+    *,
+    organization: Organization,
+    start: datetime,
+    end: datetime,
+    provider: Provider | None = None,
+    patient_id: int | None = None,
+    exclude_pk: int | None = None,
+) -> Appointment | None:
+    """A scheduled appointment of `provider` (or of the patient) overlapping [start, end)."""
+    clashes = appointments_scheduled_between(
+        organization=organization, start=start, end=end, exclude_pk=exclude_pk
+    )
+    if provider is not None:
+        clashes = clashes.filter(provider=provider)
+    if patient_id is not None:
+        clashes = clashes.filter(patient_id=patient_id)
     return clashes.order_by("start").first()

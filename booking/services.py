@@ -166,16 +166,14 @@ def _patient_free(
     ignore: Appointment | None = None,
 ) -> None:
     """A patient is in one chair at a time. Raises PatientBusy."""
-    clashes = Appointment.objects.filter(
+    clash = appointment_overlapping(
         organization=organization,
         patient_id=patient_id,
-        status=Appointment.Status.SCHEDULED,
-        start__lt=end,
-        end__gt=start,
+        start=start,
+        end=end,
+        exclude_pk=ignore.pk if ignore is not None else None,
     )
-    if ignore is not None:
-        clashes = clashes.exclude(pk=ignore.pk)
-    if clashes.exists():
+    if clash is not None:
         raise PatientBusy()
 
 
