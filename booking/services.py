@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -124,9 +125,8 @@ def _slot_recheck(
     appointment_type: AppointmentType,
     start: datetime,
     end: datetime,
-    ignore: Appointment | None = None,
 ) -> None:
-    """Is this time still offered and free? Raises SlotInvalid (stale) or SlotTaken."""
+    """Is this time still offered (in the schedule, not closed, not past)? Raises SlotInvalid."""
     if not provider.is_active or not appointment_type.is_active:
         raise SlotInvalid()
     if start < timezone.now() + booking_notice():
@@ -146,34 +146,32 @@ def _slot_recheck(
         for block_start, block_end in (block_bounds(day, s, e, tz) for s, e in blocks)
     ):
         raise SlotInvalid()
-    clash = appointment_overlapping(
-        organization=organization,
-        provider=provider,
-        start=start,
-        end=end,
-        exclude_pk=ignore.pk if ignore is not None else None,
-    )
-    if clash is not None:
-        raise SlotTaken()
 
 
-def _patient_free(
+def _time_free(
     *,
     organization: Organization,
+    provider: Provider,
     patient_id: int,
     start: datetime,
     end: datetime,
     ignore: Appointment | None = None,
 ) -> None:
-    """A patient is in one chair at a time. Raises PatientBusy."""
-    clash = appointment_overlapping(
-        organization=organization,
-        patient_id=patient_id,
-        start=start,
-        end=end,
-        exclude_pk=ignore.pk if ignore is not None else None,
-    )
-    if clash is not None:
+    """Nobody else in the provider's chair, and the patient in no other chair, at that time.
+
+    Raises SlotTaken or PatientBusy. `ignore` is the appointment being moved.
+    """
+    exclude_pk = ignore.pk if ignore is not None else None
+
+    def overlapped(**whose: Any) -> bool:
+        found = appointment_overlapping(
+            organization=organization, start=start, end=end, exclude_pk=exclude_pk, **whose
+        )
+        return found is not None
+
+    if overlapped(provider=provider):
+        raise SlotTaken()
+    if overlapped(patient_id=patient_id):
         raise PatientBusy()
 
 
@@ -238,7 +236,9 @@ def appointment_book(
         start=start,
         end=end,
     )
-    _patient_free(organization=organization, patient_id=patient.pk, start=start, end=end)
+    _time_free(
+        organization=organization, provider=provider, patient_id=patient.pk, start=start, end=end
+    )
     appointment = Appointment(
         organization=organization,
         patient=patient,
@@ -298,10 +298,14 @@ def appointment_reschedule(
         appointment_type=appointment_type,
         start=start,
         end=end,
-        ignore=locked,
     )
-    _patient_free(
-        organization=organization, patient_id=locked.patient_id, start=start, end=end, ignore=locked
+    _time_free(
+        organization=organization,
+        provider=provider,
+        patient_id=locked.patient_id,
+        start=start,
+        end=end,
+        ignore=locked,
     )
     locked.provider = provider
     locked.appointment_type = appointment_type
