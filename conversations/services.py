@@ -1,7 +1,7 @@
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
@@ -120,22 +120,22 @@ def conversation_open(
     last_error: IntegrityError | None = None
     for _attempt in range(_OPEN_ATTEMPTS):
         try:
-            with transaction.atomic():
-                conversation, created = Conversation.objects.get_or_create(
-                    organization=organization,
-                    session_id=session_id,
-                    call_status=Conversation.Status.ONGOING,
-                    defaults={
-                        "channel": channel,
-                        "from_number": from_number,
-                        "to_number": to_number,
-                        "direction": Conversation.Direction.INBOUND,
-                        "start_timestamp": timezone.now(),
-                        "metadata": metadata or {},
-                    },
-                )
+            # get_or_create inserts inside its own savepoint and re-reads on a conflict; what
+            # escapes is a row that was closed meanwhile: try again.
+            conversation, created = Conversation.objects.get_or_create(
+                organization=organization,
+                session_id=session_id,
+                call_status=Conversation.Status.ONGOING,
+                defaults={
+                    "channel": channel,
+                    "from_number": from_number,
+                    "to_number": to_number,
+                    "direction": Conversation.Direction.INBOUND,
+                    "start_timestamp": timezone.now(),
+                    "metadata": metadata or {},
+                },
+            )
         except IntegrityError as exc:
-            # Another request opened it between our read and our insert: read again.
             last_error = exc
             continue
         if not created and quiet_after is not None and _quiet_for(conversation) > quiet_after:
