@@ -2,8 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
 
 from conversations.models import Conversation, Message
 from sms.models import SmsOptOut
@@ -39,25 +38,28 @@ class SenderStanding:
 def sender_standing(
     *, organization: Organization, conversation: Conversation, phone: str, since: datetime
 ) -> SenderStanding:
-    """The phone's opt-out state and its texts in this conversation since `since`: one query."""
-    recent = (
-        Message.objects.filter(
-            conversation=OuterRef("pk"), role=Message.Role.USER, timestamp__gte=since
+    """The phone's opt-out state and its texts in this conversation since `since`: one query.
+
+    Hand-written because it runs on every text: the ORM's annotated form of the same statement
+    cost ten times as much (0.19 ms against 1.7 ms, see bench/).
+    """
+    opt_outs, messages = SmsOptOut._meta.db_table, Message._meta.db_table
+    organization_id = Organization._meta.pk.get_db_prep_value(organization.pk, connection)
+    since_value = Message._meta.get_field("timestamp").get_db_prep_value(since, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {opt_outs} "  # noqa: S608 -- table names, not input
+            "WHERE organization_id = %s AND phone = %s AND opted_out), "
+            f"(SELECT count(*) FROM {messages} WHERE organization_id = %s "
+            "AND conversation_id = %s AND role = %s AND timestamp >= %s)",
+            [
+                organization_id,
+                phone,
+                organization_id,
+                conversation.pk,
+                Message.Role.USER,
+                since_value,
+            ],
         )
-        .order_by()
-        .values("conversation")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    opted_out, recent_texts = (
-        Conversation.objects.filter(pk=conversation.pk)
-        .annotate(
-            opted_out=Exists(
-                SmsOptOut.objects.filter(organization=organization, phone=phone, opted_out=True)
-            ),
-            recent_texts=Coalesce(Subquery(recent), 0),
-        )
-        .values_list("opted_out", "recent_texts")
-        .get()
-    )
-    return SenderStanding(opted_out=opted_out, recent_texts=recent_texts)
+        opted_out, recent_texts = cursor.fetchone()
+    return SenderStanding(opted_out=bool(opted_out), recent_texts=int(recent_texts))
