@@ -1,5 +1,7 @@
+from typing import Any
+
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 
 @pytest.mark.django_db
@@ -10,15 +12,14 @@ def test_healthz_answers_200_when_the_database_answers(client):
 
 
 @pytest.mark.django_db
-def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
-    def broken_cursor(*args, **kwargs):
-        from django.db.utils import OperationalError
-
+def test_healthz_answers_503_when_the_database_is_down(client):
+    def database_down(*_: Any) -> None:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(connection, "cursor", broken_cursor)
-    response = client.get("/healthz")
+    with connection.execute_wrapper(database_down):
+        response = client.get("/healthz")
     assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "down"}
 
 
 def test_admin_login_page_is_served(client, db):

@@ -4,7 +4,10 @@ import pytest
 
 from tenants.models import Organization
 from tests.factories import PhoneNumberFactory
+from tests.lexi.conftest import openai_server  # the scripted OpenAI-compatible server
 from tests.twilio_helpers import webhook_settings_apply
+
+__all__ = ["CLINIC_A_NUMBER", "CLINIC_B_NUMBER", "PATIENT", "openai_server"]
 
 CLINIC_A_NUMBER = "+18504036622"
 CLINIC_B_NUMBER = "+16195550142"

@@ -62,9 +62,9 @@ def test_interactive_chat_reads_lines_until_eof(clinic_a):
         assert Conversation.objects.get().message_count == 4
 
 
-def test_without_any_token_the_command_says_to_set_twilio_auth_token(settings, monkeypatch):
+@pytest.mark.django_db
+def test_without_any_token_the_command_says_to_set_twilio_auth_token(settings):
     settings.TWILIO_AUTH_TOKEN = ""
-    monkeypatch.setattr("sms.management.commands.sms._organization", lambda _number: None)
 
     with pytest.raises(CommandError, match="TWILIO_AUTH_TOKEN"):
         _sms("Hello")
@@ -79,8 +79,8 @@ def test_text_to_a_running_server_is_signed_and_answered(clinic_a, live_server):
         assert Message.objects.filter(role="user", content="Hi there").count() == 1
 
 
-def test_unreachable_server_is_a_clear_error(settings, monkeypatch):
-    monkeypatch.setattr("sms.management.commands.sms._organization", lambda _number: None)
+@pytest.mark.django_db
+def test_unreachable_server_is_a_clear_error(settings):
 
     with pytest.raises(CommandError, match="Could not reach"):
         _sms("--url", "http://127.0.0.1:9", "--token", TEST_TOKEN, "Hello")

@@ -13,13 +13,13 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from conversations.models import Conversation, Message
-from lexi.context import TurnReply
+from conversations.models import Conversation, Message, ToolCall
 from sms.models import SmsOptOut, UnroutedMessage
 from sms.twilio import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, signature_compute
 from tenants.models import Organization
 from tenants.scoping import tenant_scope, unscoped
 from tests.factories import PhoneNumberFactory
+from tests.lexi.openai_server import text_completion
 from tests.sms.conftest import CLINIC_A_NUMBER, CLINIC_B_NUMBER, PATIENT
 from tests.twilio_helpers import (
     TEST_ACCOUNT_SID,
@@ -493,72 +493,76 @@ def test_media_only_message_is_stored_answered_and_flagged(client, clinic_a):
     assert conversation.needs_attention is True
 
 
-def test_reply_is_never_longer_than_1600_characters(client, clinic_a, monkeypatch):
-    monkeypatch.setattr(
-        "sms.services.run_turn",
-        lambda **_: TurnReply(text="word " * 1000, engine="test"),
-    )
+def test_reply_is_never_longer_than_1600_characters(client, clinic_a, openai_server):
+    openai_server.push(text_completion("word " * 1000))
 
     [reply] = reply_texts(_text(client, "Tell me everything"))
 
     assert len(reply) <= 1600
-    assert len(_messages(clinic_a)[-1].content) <= 1600
+    assert _messages(clinic_a)[-1].content == reply
 
 
-def test_reply_segments_and_encoding_are_stored(client, clinic_a, monkeypatch):
-    monkeypatch.setattr(
-        "sms.services.run_turn", lambda **_: TurnReply(text="See you soon 😊", engine="test")
-    )
+def test_reply_segments_and_encoding_are_stored(client, clinic_a, openai_server):
+    openai_server.push(text_completion("See you soon 😊"))
 
     _text(client, "Thanks")
 
     answer = _messages(clinic_a)[-1]
+    assert answer.content == "See you soon 😊"
     assert answer.metadata["encoding"] == "UCS-2"
     assert answer.metadata["segments"] == 1
-    assert answer.metadata["engine"] == "test"
+    assert answer.metadata["engine"] == "openai"
+    assert answer.metadata["usage"]["total_tokens"] > 0
 
 
 # --- failures --------------------------------------------------------------------------------
 
 
-def test_lexi_failure_gets_a_polite_fallback_and_flags_the_conversation(
-    client, clinic_a, monkeypatch
-):
-    def broken(**_: Any) -> TurnReply:
-        raise RuntimeError("secret internal detail")
+def _failing_once(table: str, role: str = "") -> Any:
+    """A database fault: the first INSERT into `table` (for `role`, if given) fails."""
+    failed: list[str] = []
 
-    monkeypatch.setattr("sms.services.run_turn", broken)
+    def wrapper(execute: Any, sql: str, params: Any, *args: Any) -> Any:
+        inserting = sql.lstrip().upper().startswith("INSERT") and table in sql
+        if inserting and not failed and (not role or role in (params or ())):
+            failed.append(sql)
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, *args)
 
-    response = _text(client, "Hello")
+    return wrapper
+
+
+def test_lexi_failure_gets_a_polite_fallback_and_flags_the_conversation(client, clinic_a):
+    # The turn's first action (logging a tool call) hits a database fault.
+    with connection.execute_wrapper(_failing_once("conversations_toolcall")):
+        response = _text(client, "What are your hours?")
 
     assert response.status_code == 200
     [reply] = reply_texts(response)
-    assert "secret" not in reply
-    assert "RuntimeError" not in reply
+    assert "server closed" not in reply
+    assert "OperationalError" not in reply
     assert clinic_a.phone in reply
     [conversation] = _conversations(clinic_a)
     assert conversation.needs_attention is True
     inbound, fallback = _messages(clinic_a)
-    assert inbound.content == "Hello"
+    assert inbound.content == "What are your hours?"
     assert fallback.metadata["kind"] == "fallback"
+    with tenant_scope(clinic_a):
+        assert not ToolCall.objects.exists()  # the failed answer left nothing half-written
 
 
-def test_failure_storing_the_reply_still_gets_the_fallback(client, clinic_a, monkeypatch):
-    # An unserializable usage value makes storing the assistant message fail.
-    monkeypatch.setattr(
-        "sms.services.run_turn",
-        lambda **_: TurnReply(text="Sure!", engine="test", usage={"bad": object()}),
-    )
-
-    response = _text(client, "Hello")
+def test_failure_storing_the_reply_still_gets_the_fallback(client, clinic_a):
+    with connection.execute_wrapper(_failing_once("conversations_message", role="assistant")):
+        response = _text(client, "Hello")
 
     assert response.status_code == 200
     [reply] = reply_texts(response)
-    assert reply != "Sure!"
     assert reply.startswith("Sorry")
     [conversation] = _conversations(clinic_a)
     assert conversation.needs_attention is True
-    assert _messages(clinic_a)[0].content == "Hello"
+    inbound, fallback = _messages(clinic_a)
+    assert inbound.content == "Hello"
+    assert fallback.content == reply
 
 
 def test_database_down_before_storing_returns_503_so_twilio_retries(client, clinic_a):
@@ -589,23 +593,17 @@ def test_database_down_while_storing_the_message_returns_503(client, clinic_a):
 # --- flood limit -----------------------------------------------------------------------------
 
 
-def test_sender_over_the_limit_is_logged_and_told_to_slow_down_once(
-    client, clinic_a, settings, monkeypatch
-):
+def test_sender_over_the_limit_is_logged_and_told_to_slow_down_once(client, clinic_a, settings):
     settings.LEXI_SENDER_LIMIT_PER_MINUTE = 2
-    turns = []
-
-    def counting(**kwargs: Any) -> TurnReply:
-        turns.append(kwargs["message"].content)
-        return TurnReply(text="ok", engine="test")
-
-    monkeypatch.setattr("sms.services.run_turn", counting)
 
     replies = [reply_texts(_text(client, f"message {n}")) for n in range(5)]
 
-    assert turns == ["message 0", "message 1"]
-    assert replies[0] == ["ok"]
-    assert replies[1] == ["ok"]
+    lexi_replies = [
+        m for m in _messages(clinic_a) if m.role == "assistant" and m.metadata.get("engine")
+    ]
+    assert len(lexi_replies) == 2
+    assert replies[0] == [lexi_replies[0].content]
+    assert replies[1] == [lexi_replies[1].content]
     assert "slow" in replies[2][0].lower() or "wait" in replies[2][0].lower()
     assert replies[3] == []
     assert replies[4] == []
