@@ -7,8 +7,9 @@ gets a flag for staff; a picture alone gets the media text; anything else is Lex
 """
 
 import logging
+import time
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -17,6 +18,7 @@ from django.utils import timezone
 from conversations.models import Conversation, Message
 from conversations.selectors import messages_count_since
 from conversations.services import conversation_flag
+from lexi.agent import run_turn
 from sms.inbound import InboundSms
 from sms.outcomes import Outcome, SmsResult, SmsUnavailable
 from sms.replies import (
@@ -28,9 +30,11 @@ from sms.replies import (
     fallback_text,
     help_text,
     media_text,
+    reply_text_limit,
     sms_keyword,
 )
 from sms.selectors import sender_standing
+from sms.steplog import ms_since, step_log
 from sms.storing import fallback_store, opt_out_record, reply_store
 from tenants.models import Organization
 
@@ -41,26 +45,14 @@ LEXI_OFF_REASON = "Lexi is turned off for this clinic: a person needs to reply."
 PICTURE_REASON = "The patient sent a picture."
 
 
-class LexiTurn(Protocol):
-    """Runs Lexi's turn on `message` and returns the reply text and its metadata."""
-
-    def __call__(
-        self, *, organization: Organization, conversation: Conversation, message: Message
-    ) -> tuple[str, dict[str, Any]]: ...
-
-
 def inbound_answer(
     *,
     organization: Organization,
     conversation: Conversation,
     message: Message,
     inbound: InboundSms,
-    lexi_turn: LexiTurn,
 ) -> SmsResult:
-    """Answer a stored inbound text by the rules above and store the answer on it.
-
-    `lexi_turn` is passed in so these rules stay apart from the agent that runs the turn.
-    """
+    """Answer a stored inbound text by the rules above and store the answer on it."""
     keyword = sms_keyword(inbound.body)
     phone = inbound.from_number
     text: str | None = None
@@ -95,12 +87,40 @@ def inbound_answer(
         if inbound.media:
             conversation_flag(conversation=conversation, reason=PICTURE_REASON)
         outcome = Outcome.ANSWERED
-        text, extra = lexi_turn(
+        text, extra = _lexi_turn(
             organization=organization, conversation=conversation, message=message
         )
     return _reply_stored(
         conversation=conversation, message=message, outcome=outcome, text=text, extra=extra
     )
+
+
+def _lexi_turn(
+    *, organization: Organization, conversation: Conversation, message: Message
+) -> tuple[str, dict[str, Any]]:
+    """Lexi's reply, cut to fit an SMS, and what to store with it; an empty reply raises."""
+    started = time.monotonic()
+    reply = run_turn(conversation=conversation, message=message)
+    text = reply_text_limit(reply.text)
+    if not text:
+        raise ValueError("Lexi's turn produced an empty reply")
+    step_log(
+        "turn",
+        organization,
+        conversation=conversation.pk,
+        engine=reply.engine,
+        fell_back=reply.fell_back,
+        flagged=reply.flagged,
+        tool_calls=reply.tool_calls,
+        duration_ms=ms_since(started),
+    )
+    return text, {
+        "engine": reply.engine,
+        "fell_back": reply.fell_back,
+        "flagged": reply.flagged,
+        "usage": reply.usage,
+        "tool_calls": reply.tool_calls,
+    }
 
 
 def _reply_stored(

@@ -15,21 +15,18 @@ from typing import Any
 
 from django.db import DatabaseError, transaction
 
-from conversations.models import Conversation, Message
-from lexi.agent import run_turn
 from lexi.engines import engine_name_for
 from sms.answering import FLOOD_WINDOW, LEXI_OFF_REASON, fallback_answer, inbound_answer
 from sms.inbound import InboundSms
 from sms.models import UnroutedMessage
 from sms.outcomes import Outcome, SmsResult, SmsUnavailable
-from sms.replies import reply_text_limit
 from sms.steplog import ms_since, step_log
 from sms.storing import CHANNEL_METADATA, inbound_store, opt_out_record
 from tenants.models import Organization
 from tenants.phone import phone_mask
 from tenants.scoping import tenant_scope
 
-# What callers and tests import from here, wherever it is defined since the split.
+# What callers import from here, wherever it is defined.
 __all__ = [
     "CHANNEL_METADATA",
     "FLOOD_WINDOW",
@@ -38,7 +35,6 @@ __all__ = [
     "SmsResult",
     "SmsUnavailable",
     "opt_out_record",
-    "run_turn",
     "sms_receive",
     "unrouted_message_store",
 ]
@@ -69,7 +65,6 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> SmsResult
                     conversation=conversation,
                     message=message,
                     inbound=inbound,
-                    lexi_turn=_lexi_turn,
                 )
         except Exception as exc:  # any failure must become a polite text
             result = fallback_answer(
@@ -94,35 +89,6 @@ def _answer_transaction(organization: Organization) -> AbstractContextManager[An
     if engine_name_for(organization) == "offline":
         return transaction.atomic()
     return nullcontext()
-
-
-def _lexi_turn(
-    *, organization: Organization, conversation: Conversation, message: Message
-) -> tuple[str, dict[str, Any]]:
-    """Lexi's reply, cut to fit an SMS, and what to store with it; an empty reply raises."""
-    # run_turn is looked up in this module at call time, so it is the one place to replace it.
-    started = time.monotonic()
-    reply = run_turn(conversation=conversation, message=message)
-    text = reply_text_limit(reply.text)
-    if not text:
-        raise ValueError("Lexi's turn produced an empty reply")
-    step_log(
-        "turn",
-        organization,
-        conversation=conversation.pk,
-        engine=reply.engine,
-        fell_back=reply.fell_back,
-        flagged=reply.flagged,
-        tool_calls=reply.tool_calls,
-        duration_ms=ms_since(started),
-    )
-    return text, {
-        "engine": reply.engine,
-        "fell_back": reply.fell_back,
-        "flagged": reply.flagged,
-        "usage": reply.usage,
-        "tool_calls": reply.tool_calls,
-    }
 
 
 def unrouted_message_store(*, inbound: InboundSms) -> UnroutedMessage:
