@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -333,3 +334,25 @@ def appointment_overlapping(
     if patient_id is not None:
         clashes = clashes.filter(patient_id=patient_id)
     return clashes.order_by("start").first()
+
+
+@dataclass(frozen=True)
+class OfficeDay:
+    """Whether the office sees patients on a day, and the closure's reason if it is closed."""
+
+    day: date
+    is_open: bool
+    reason: str = ""
+
+
+def office_day(*, organization: Organization, day: date) -> OfficeDay:
+    """Open when an active provider has hours that weekday and no office-wide closure."""
+    closure = Closure.objects.filter(
+        organization=organization, date=day, provider__isnull=True
+    ).first()
+    if closure is not None:
+        return OfficeDay(day=day, is_open=False, reason=closure.reason)
+    has_hours = ScheduleBlock.objects.filter(
+        organization=organization, weekday=day.weekday(), provider__is_active=True
+    ).exists()
+    return OfficeDay(day=day, is_open=has_hours)

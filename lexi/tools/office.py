@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from lexi.context import TurnContext
+from lexi.tools.arguments import date_parse
 from lexi.tools.results import office_time
 
 
 def get_office_info(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.selectors import appointment_types_active, providers_active
+    from booking.selectors import appointment_types_active, office_day, providers_active
 
     org = context.organization
     now = office_time(context, context.now)
-    return {
+    info: dict[str, Any] = {
         "name": org.name,
         "phone": org.phone,
         "address": org.address,
@@ -27,3 +28,8 @@ def get_office_info(context: TurnContext, arguments: dict[str, Any]) -> dict[str
         "appointment_types": [t.name for t in appointment_types_active(organization=org)],
         "providers": [p.name for p in providers_active(organization=org)],
     }
+    asked = date_parse(arguments.get("date"), key="date")
+    if asked is not None:
+        day = office_day(organization=org, day=asked)
+        info["day"] = {"date": asked.isoformat(), "open": day.is_open, "closed_for": day.reason}
+    return info

@@ -35,8 +35,9 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
     _schema(
         "get_office_info",
         "The office's name, phone, address, hours, services, policies, appointment types, "
-        "providers, and today's date and time in the office's timezone.",
-        {},
+        "providers, and today's date and time in the office's timezone. With `date`, also "
+        "whether the office is open that day (holidays and closures included).",
+        {"date": _string("Ask whether the office is open on this day. " + _DATE_HELP)},
         [],
     ),
     _schema(

@@ -608,3 +608,24 @@ def test_staff_are_flagged_once_until_they_clear_it(frozen_clinic):
     converse(organization, ["I want to talk to a person"], conversation=conversation)
     with tenant_scope(organization):
         assert ToolCall.objects.filter(name="hand_off_to_staff").count() == 2
+
+
+def test_asked_about_a_closed_day_lexi_says_so_and_why(frozen_clinic):
+    from datetime import date
+
+    from tests.booking.factories import ClosureFactory
+
+    organization = frozen_clinic.organization
+    ClosureFactory.create(
+        organization=organization, date=date(2026, 12, 1), reason="Staff training"
+    )
+
+    _, [closed, open_day] = converse(
+        organization, ["Are you open tomorrow?", "Are you open on Wednesday?"]
+    )
+
+    assert "closed on Tue Dec 1 (Staff training)" in closed.text
+    assert "open on Wed Dec 2" in open_day.text
+    with tenant_scope(organization):
+        asked = ToolCall.objects.filter(name="get_office_info").order_by("id")
+        assert [c.arguments.get("date") for c in asked] == ["2026-12-01", "2026-12-02"]

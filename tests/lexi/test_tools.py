@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from booking.models import Appointment, Patient
+from booking.models import Appointment, Patient, ScheduleBlock
 from conversations.models import ToolCall
 from lexi.context import TurnContext
 from lexi.tools import TOOL_NAMES, TOOL_SCHEMAS, start_text, tool_run
 from tenants.scoping import tenant_scope
-from tests.booking.factories import AppointmentFactory, PatientFactory
+from tests.booking.factories import AppointmentFactory, ClosureFactory, PatientFactory
 from tests.lexi.conftest import SENDER, Clinic, conversation_start, patient_says
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +70,45 @@ def test_office_info_gives_profile_types_and_local_today(clinic_a):
     assert result.data["today"] == context.now.date().isoformat()
     assert result.data["appointment_types"] == ["Cleaning", "Emergency", "Exam"]
     assert result.data["providers"] == ["Dr. Pearl"]
+
+
+def test_office_info_for_a_day_says_whether_the_office_is_open(clinic_a):
+    context = _context(clinic_a)
+    today = context.now.date()
+    closed = today + timedelta(days=2)
+    ClosureFactory.create(organization=clinic_a.organization, date=closed, reason="Staff day")
+    ClosureFactory.create(
+        organization=clinic_a.organization,
+        date=today + timedelta(days=3),
+        provider=clinic_a.provider,
+        reason="Dr. Pearl away",
+    )
+
+    def day(offset: int) -> dict:
+        asked = (today + timedelta(days=offset)).isoformat()
+        result = tool_run(context=context, name="get_office_info", arguments={"date": asked})
+        assert result.ok
+        return result.data["day"]
+
+    assert day(1) == {
+        "date": (today + timedelta(days=1)).isoformat(),
+        "open": True,
+        "closed_for": "",
+    }
+    assert day(2)["open"] is False
+    assert day(2)["closed_for"] == "Staff day"
+    assert day(3)["open"] is True  # one provider away is not the office closed
+
+
+def test_office_info_for_a_weekday_without_hours_is_closed(clinic_b):
+    context = _context(clinic_b)
+    with tenant_scope(clinic_b.organization):
+        ScheduleBlock.objects.filter(weekday=6).delete()
+    sunday = context.now.date() + timedelta(days=(6 - context.now.weekday()) % 7 or 7)
+    result = tool_run(context=context, name="get_office_info", arguments={"date": str(sunday)})
+    assert result.data["day"] == {"date": sunday.isoformat(), "open": False, "closed_for": ""}
+    bad = tool_run(context=context, name="get_office_info", arguments={"date": "tomorrow"})
+    assert bad.error == "invalid_arguments"
 
 
 def test_find_patient_uses_the_senders_phone_not_the_arguments(clinic_a, patient_a):

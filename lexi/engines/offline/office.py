@@ -4,7 +4,10 @@ handing the conversation to a person."""
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
+from lexi.engines.offline.dates import when_parse
 from lexi.engines.offline.slots import slot_keep
 from lexi.engines.offline.turn import OFFER_COUNT, TurnBase
 from lexi.engines.offline.understand import Intent, info_topics
@@ -16,6 +19,20 @@ EMERGENCY_GUIDANCE = (
     "call 911 now."
 )
 KNOCKED_OUT_GUIDANCE = "Keep the tooth in milk; don't scrub it."
+
+
+def _sentence(text: str) -> str:
+    return text.rstrip(" .") + "."
+
+
+def _day_status(day: date, status: dict[str, Any]) -> str:
+    named = f"{day:%a %b} {day.day}"
+    if status.get("open"):
+        return f"Yes, we're open on {named}."
+    reason = status.get("closed_for")
+    return f"We're closed on {named}" + (f" ({reason})." if reason else ".")
+
+
 NO_APPOINTMENTS = "I don't see any upcoming appointments for this number. Want to book one?"
 
 
@@ -56,25 +73,39 @@ class OfficeSteps(TurnBase):
         return answer
 
     def info(self, text: str) -> str:
-        result = self.tool("get_office_info")
+        topics = info_topics(text) or ["hours", "address"]
+        day = self._day_asked(text) if "hours" in topics else None
+        arguments = {"date": day.isoformat()} if day is not None else {}
+        result = self.tool("get_office_info", **arguments)
         if not result.ok:
             return self.trouble(result)
         data = result.data
         phone = data.get("phone") or self.office_phone()
         parts = []
-        for topic in info_topics(text) or ["hours", "address"]:
+        if day is not None and "day" in data:
+            parts.append(_day_status(day, data["day"]))
+        for topic in topics:
             if topic == "hours":
                 hours = " ".join(str(data.get("office_hours") or "").split())[:150]
-                parts.append(f"Our hours: {hours}." if hours else f"Please call {phone}.")
+                parts.append(_sentence(f"Our hours: {hours}") if hours else f"Please call {phone}.")
             elif topic == "address":
                 address = data.get("address")
-                parts.append(f"We're at {address}." if address else f"Please call {phone}.")
+                parts.append(
+                    _sentence(f"We're at {address}") if address else f"Please call {phone}."
+                )
             elif topic == "phone":
                 parts.append(f"You can call us at {phone}.")
             elif topic == "website":
                 website = data.get("website")
                 parts.append(f"Our website is {website}." if website else f"Call us at {phone}.")
         return " ".join(dict.fromkeys(parts))
+
+    def _day_asked(self, text: str) -> date | None:
+        """The one day a question like "are you open tomorrow?" is about, if it names one."""
+        when = when_parse(text, today=self.today)
+        if when is None or when.start is None or (when.end not in (None, when.start)):
+            return None
+        return when.start
 
     def human(self) -> str:
         self.state.flow_reset()
