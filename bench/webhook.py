@@ -112,6 +112,7 @@ def free_port() -> int:
 def gunicorn(db: str, *, workers: int) -> Iterator[str]:
     """gunicorn serving Lexi with the bench endpoints; yields its base URL."""
     port = free_port()
+    # Kept after the run (delete=False) so a failed run can point at it.
     log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603 -- our own tools, fixed arguments
         [

@@ -80,7 +80,7 @@ class Message(TenantModel):
     timestamp = models.DateTimeField(default=timezone.now)
     metadata = models.JSONField(default=dict, blank=True)
     # NULL, not "": messages without a provider id must not collide on the unique constraint.
-    provider_message_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    provider_message_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 -- see above
 
     class Meta:
         constraints = [

@@ -84,3 +84,9 @@ def test_unreachable_server_is_a_clear_error(settings):
 
     with pytest.raises(CommandError, match="Could not reach"):
         _sms("--url", "http://127.0.0.1:9", "--token", TEST_TOKEN, "Hello")
+
+
+@pytest.mark.django_db
+def test_a_url_that_is_not_http_is_refused():
+    with pytest.raises(CommandError, match="http:// or https://"):
+        _sms("--url", "file:///etc/passwd", "--token", TEST_TOKEN, "Hello")

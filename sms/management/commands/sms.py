@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 import uuid
 from typing import Any, TextIO
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -107,6 +107,8 @@ class _HttpSender(_Sender):
     def __init__(self, options: dict[str, Any]) -> None:
         super().__init__(options)
         self.url = options["url"].rstrip("/") + WEBHOOK_PATH
+        if urlsplit(self.url).scheme not in ("http", "https"):
+            raise CommandError("--url must start with http:// or https://")
         if not self.token:
             raise CommandError(
                 "No Twilio auth token to sign with, and the server refuses unsigned requests. "
@@ -126,6 +128,7 @@ class _HttpSender(_Sender):
             method="POST",
         )
         try:
+            # The developer's own server, named on the command line (http or https only).
             with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
                 return twiml_messages(response.read().decode())
         except urllib.error.HTTPError as exc:
