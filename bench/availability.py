@@ -52,12 +52,16 @@ def clinic_setup(appointments: int) -> tuple[Any, Any]:
                     for weekday in range(6)
                 )
             providers.append(provider)
-        patient, _ = Patient.objects.get_or_create(
-            organization=organization,
-            first_name="Bench",
-            last_name="Patient",
-            defaults={"phone": "+14155550100"},
-        )
+        # One patient per provider: a patient is never in two chairs at once.
+        patients = {
+            provider.pk: Patient.objects.get_or_create(
+                organization=organization,
+                first_name="Bench",
+                last_name=f"Patient {number:02d}",
+                defaults={"phone": "+14155550100"},
+            )[0]
+            for number, provider in enumerate(providers)
+        }
         booked = Appointment.objects.filter(provider__in=providers, appointment_type=kind)
         if booked.count() != appointments:
             booked.delete()
@@ -74,7 +78,7 @@ def clinic_setup(appointments: int) -> tuple[Any, Any]:
                             rows.append(
                                 Appointment(
                                     organization=organization,
-                                    patient=patient,
+                                    patient=patients[provider.pk],
                                     provider=provider,
                                     appointment_type=kind,
                                     start=start,

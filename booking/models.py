@@ -14,6 +14,7 @@ from tenants.scoping import TenantModel
 
 # The name of the PostgreSQL exclusion constraint; services recognise its IntegrityError by it.
 APPOINTMENT_NO_OVERLAP = "appointment_no_overlap_per_provider"
+PATIENT_NO_OVERLAP = "appointment_no_overlap_per_patient"
 
 
 class Provider(TenantModel):

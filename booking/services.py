@@ -27,6 +27,7 @@ from booking.errors import (
 )
 from booking.models import (
     APPOINTMENT_NO_OVERLAP,
+    PATIENT_NO_OVERLAP,
     Appointment,
     AppointmentType,
     Closure,
@@ -176,13 +177,15 @@ def _time_free(
 
 
 def _save_or_taken(appointment: Appointment, **kwargs: object) -> None:
-    """Save; the database's no-overlap constraint turns a lost race into SlotTaken."""
+    """Save; the no-overlap constraints turn a lost race into SlotTaken or PatientBusy."""
     try:
         with transaction.atomic():
             appointment.save(**kwargs)
     except IntegrityError as exc:
         if APPOINTMENT_NO_OVERLAP in str(exc):
             raise SlotTaken() from exc
+        if PATIENT_NO_OVERLAP in str(exc):
+            raise PatientBusy() from exc
         raise
 
 

@@ -9,17 +9,7 @@ booking.models.APPOINTMENT_NO_OVERLAP, which the services match to report SlotTa
 from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations
 
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that does nothing on other databases."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from booking.migrations._postgres_only import PostgresOnlySQL
 
 
 class Migration(migrations.Migration):

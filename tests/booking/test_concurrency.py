@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from booking.errors import SlotTaken
+from booking.errors import PatientBusy, SlotTaken
 from booking.models import Appointment
 from booking.selectors import slots_available
 from booking.services import _save_or_taken, appointment_book
@@ -110,3 +110,20 @@ def test_cancelled_back_to_back_and_other_provider_appointments_may_share_time()
         _overlapping(org, other, checkup, slot.start).save()
         _overlapping(org, provider, checkup, slot.start + timedelta(minutes=45)).save()
         assert Appointment.objects.count() == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_database_refuses_one_patient_in_two_chairs_at_once():
+    org, provider, checkup, slot = _clinic()
+    other = provider_with_week(org, "Dr. Molar")
+    with tenant_scope(org):
+        first = _overlapping(org, provider, checkup, slot.start)
+        first.save()
+        same_patient = _overlapping(org, other, checkup, slot.start + timedelta(minutes=30))
+        same_patient.patient = first.patient
+        with pytest.raises(PatientBusy), transaction.atomic():
+            _save_or_taken(same_patient)
+        same_patient.status = "cancelled"
+        same_patient.save()
+        assert Appointment.objects.filter(status="scheduled").count() == 1

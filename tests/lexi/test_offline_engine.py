@@ -560,10 +560,10 @@ def test_a_taken_hour_offers_the_nearest_times_instead(frozen_clinic):
     organization = frozen_clinic.organization
     existing_create(frozen_clinic, ANA)
     busy = Existing(
-        patients=[("Bo", "Chen")],
+        patients=[("Bo", "Chen"), ("Cy", "Chen")],
         appointments=[
             ("Bo", "Checkup", "2026-12-03 11:00", "Dr. Molar"),
-            ("Bo", "Checkup", "2026-12-03 11:00", "Dr. Pearl"),
+            ("Cy", "Checkup", "2026-12-03 11:00", "Dr. Pearl"),
         ],
     )
     existing_create(frozen_clinic, busy, phone="+16195550999")
