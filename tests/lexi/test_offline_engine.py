@@ -629,3 +629,18 @@ def test_asked_about_a_closed_day_lexi_says_so_and_why(frozen_clinic):
     with tenant_scope(organization):
         asked = ToolCall.objects.filter(name="get_office_info").order_by("id")
         assert [c.arguments.get("date") for c in asked] == ["2026-12-01", "2026-12-02"]
+
+
+def test_an_office_question_and_a_booking_in_one_text_get_both_answered(frozen_clinic):
+    organization = frozen_clinic.organization
+    existing_create(frozen_clinic, ANA)
+
+    _, [reply] = converse(organization, ["What are your hours? I'd like to book a cleaning"])
+
+    assert "hours" in reply.text.lower()
+    assert "?" in reply.text.split("hours", 1)[1]  # and it asks the next booking question
+    with tenant_scope(organization):
+        names = list(ToolCall.objects.order_by("id").values_list("name", flat=True))
+    assert names[0] == "get_office_info"
+    assert "find_patient" in names
+    assert len(reply.text) <= 320

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 
 from lexi.engines.offline.appointments import AppointmentSteps
-from lexi.engines.offline.understand import Intent, intent_detect, text_normalize
+from lexi.engines.offline.understand import Intent, intent_detect, text_normalize, wants_booking
 
 __all__ = ["MAX_SMS_CHARS", "Turn"]
 
@@ -45,6 +45,9 @@ class Turn(AppointmentSteps):
             return self.book_start(text)
         if intent is Intent.APPOINTMENTS and not state.awaiting:
             return self.appointments_tell()
+        if intent is Intent.INFO and not state.flow and not state.awaiting and wants_booking(text):
+            # Two questions in one text: answer the office question, then get on with the visit.
+            return f"{self.info(text)} {self.book_start(text)}"
         if state.awaiting:
             answer = self.step(state.awaiting, text, raw)
             if answer is not None:

@@ -19,6 +19,7 @@ __all__ = [
     "intent_detect",
     "name_parse",
     "text_normalize",
+    "wants_booking",
     "wants_earlier",
     "wants_later",
     "yes_no",
@@ -211,6 +212,11 @@ _INFO_TOPICS = {
 def info_topics(text: str) -> list[str]:
     """The office facts asked about: any of hours, address, phone, website (normalized text)."""
     return [topic for topic, pattern in _INFO_TOPICS.items() if _has(text, pattern)]
+
+
+def wants_booking(text: str) -> bool:
+    """Whether the text also asks for a visit ("are you open tomorrow? I need a cleaning")."""
+    return _has(text, _BOOK)
 
 
 def intent_detect(text: str) -> Intent | None:
