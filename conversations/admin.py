@@ -152,6 +152,10 @@ class ConversationAdmin(TenantAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A patient's record: clinic staff keep it; erasing one is a platform decision.
+        return is_platform_admin(request)
+
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("conversations.change_conversation")
 
@@ -335,6 +339,9 @@ class ToolCallAdmin(TenantAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request)
 
     @admin.display(description="Outcome")
     def outcome(self, obj: ToolCall) -> str:

@@ -219,3 +219,20 @@ def test_statistics_custom_period_covers_its_days(clinic, staff_client) -> None:
     assert len(today.context["stats"].days) == 1
     month = staff_client.get(reverse("admin:lexi_statistics") + "?period=30d")
     assert len(month.context["stats"].days) == 30
+
+
+def test_staff_cannot_delete_a_conversation_but_a_platform_admin_can(clinic, staff_client) -> None:
+    from tests.factories import UserFactory
+
+    conversation = ConversationFactory.create(organization=clinic)
+    url = reverse("admin:conversations_conversation_delete", args=[conversation.pk])
+
+    assert staff_client.post(url, {"post": "yes"}).status_code == 403
+    with tenant_scope(clinic):
+        assert Conversation.objects.filter(pk=conversation.pk).exists()
+
+    platform = Client()
+    platform.force_login(UserFactory.create(is_superuser=True))
+    assert platform.post(url, {"post": "yes"}).status_code == 302
+    with tenant_scope(clinic):
+        assert not Conversation.objects.filter(pk=conversation.pk).exists()
