@@ -23,6 +23,7 @@ from conversations.services import conversation_complete, conversation_resolve
 from conversations.stats import period_for, statistics_for_period
 from conversations.transcript import transcript_for
 from tenants.admin_scoping import (
+    RecordAdminMixin,
     TenantAdmin,
     is_platform_admin,
     local_time,
@@ -93,7 +94,7 @@ def _number_matches(term: str) -> Q:
 
 
 @admin.register(Conversation)
-class ConversationAdmin(TenantAdmin):
+class ConversationAdmin(RecordAdminMixin, TenantAdmin):
     """Read-only: conversations are written by the channels; staff resolve and read them."""
 
     list_display = (
@@ -144,17 +145,7 @@ class ConversationAdmin(TenantAdmin):
     change_form_template = "admin/conversations/conversation/change_form.html"
     change_list_template = "admin/conversations/conversation/change_list.html"
 
-    # --- permissions: the transcript is history, not editable -----------------------------
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A patient's record: clinic staff keep it; erasing one is a platform decision.
-        return is_platform_admin(request)
+    # --- permissions: the transcript is history (RecordAdminMixin); staff may resolve ------
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("conversations.change_conversation")
@@ -304,7 +295,7 @@ class ConversationAdmin(TenantAdmin):
 
 
 @admin.register(ToolCall)
-class ToolCallAdmin(TenantAdmin):
+class ToolCallAdmin(RecordAdminMixin, TenantAdmin):
     """Lexi's actions across conversations, to find failures; read-only."""
 
     list_display = ("created_at", "name", "outcome", "duration_ms", "conversation_link")
@@ -333,15 +324,6 @@ class ToolCallAdmin(TenantAdmin):
         "created_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_platform_admin(request)
 
     @admin.display(description="Outcome")
     def outcome(self, obj: ToolCall) -> str:

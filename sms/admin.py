@@ -8,12 +8,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from sms.models import SmsOptOut, UnroutedMessage
-from tenants.admin_scoping import TenantAdmin, is_platform_admin
+from tenants.admin_scoping import RecordAdminMixin, TenantAdmin, is_platform_admin
 
 
 @admin.register(SmsOptOut)
-class SmsOptOutAdmin(TenantAdmin):
-    """Consent is the patient's to give (STOP/START): staff read it, they do not set it."""
+class SmsOptOutAdmin(RecordAdminMixin, TenantAdmin):
+    """Consent is the patient's to give (STOP/START): staff read it, they do not set it.
+
+    Deleting a STOP would let texts reach someone who asked for none: platform admins only."""
 
     list_display = ("phone", "opted_out", "keyword", "updated_at")
     list_filter = ("opted_out",)
@@ -21,19 +23,9 @@ class SmsOptOutAdmin(TenantAdmin):
     fields = ("organization", "phone", "opted_out", "keyword", "updated_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Deleting a STOP would let texts reach someone who asked for none.
-        return is_platform_admin(request)
-
 
 @admin.register(UnroutedMessage)
-class UnroutedMessageAdmin(admin.ModelAdmin):
+class UnroutedMessageAdmin(RecordAdminMixin, admin.ModelAdmin):
     """Texts to numbers no clinic owns: not any clinic's data, so platform admins only."""
 
     list_display = ("received_at", "to_number", "from_number", "message_sid")
@@ -46,13 +38,4 @@ class UnroutedMessageAdmin(admin.ModelAdmin):
         return is_platform_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_platform_admin(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_platform_admin(request)

@@ -37,6 +37,20 @@ def is_platform_admin(request: HttpRequest) -> bool:
     return bool(getattr(user, "is_superuser", False) and user.is_active)
 
 
+class RecordAdminMixin:
+    """Records written by the system (transcripts, actions, consent): staff read them; nobody
+    adds or edits them here, and only platform admins may delete one."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request)
+
+
 def organizations_in_scope() -> models.QuerySet[Organization]:
     """Organization rows the current scope may see (Organization is not itself tenant-owned)."""
     allowed = current_organization_ids()
