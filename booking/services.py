@@ -176,6 +176,35 @@ def _time_free(
         raise PatientBusy()
 
 
+def _slot_bookable(
+    *,
+    organization: Organization,
+    provider: Provider,
+    appointment_type: AppointmentType,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    ignore: Appointment | None = None,
+) -> None:
+    """Still offered, and free for the provider and the patient. Raises SlotInvalid, SlotTaken
+    or PatientBusy; `ignore` is the appointment being moved."""
+    _slot_recheck(
+        organization=organization,
+        provider=provider,
+        appointment_type=appointment_type,
+        start=start,
+        end=end,
+    )
+    _time_free(
+        organization=organization,
+        provider=provider,
+        patient_id=patient_id,
+        start=start,
+        end=end,
+        ignore=ignore,
+    )
+
+
 def _save_or_taken(appointment: Appointment, **kwargs: object) -> None:
     """Save; the no-overlap constraints turn a lost race into SlotTaken or PatientBusy."""
     try:
@@ -232,15 +261,13 @@ def appointment_book(
     provider, appointment_type, start, end = _resolve_slot(
         organization=organization, slot_id=slot_id
     )
-    _slot_recheck(
+    _slot_bookable(
         organization=organization,
         provider=provider,
         appointment_type=appointment_type,
+        patient_id=patient.pk,
         start=start,
         end=end,
-    )
-    _time_free(
-        organization=organization, provider=provider, patient_id=patient.pk, start=start, end=end
     )
     appointment = Appointment(
         organization=organization,
@@ -295,16 +322,10 @@ def appointment_reschedule(
         organization=organization, slot_id=slot_id, extra_provider_ids={appointment.provider_id}
     )
     locked = _lock_changeable(organization=organization, appointment=appointment)
-    _slot_recheck(
+    _slot_bookable(
         organization=organization,
         provider=provider,
         appointment_type=appointment_type,
-        start=start,
-        end=end,
-    )
-    _time_free(
-        organization=organization,
-        provider=provider,
         patient_id=locked.patient_id,
         start=start,
         end=end,
