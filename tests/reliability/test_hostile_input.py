@@ -88,6 +88,14 @@ def _stored_content(clinic: Any, sid: str) -> str:
     return message.content
 
 
+def _hostile_post(client, figures, params: dict) -> Any:
+    """Send one signed hostile request, counted for the reliability figures."""
+    response = signed_post(client, params)
+    figures.add("requests")
+    figures.add("hostile")
+    return response
+
+
 # --- the table of nasty cases ------------------------------------------------------------------
 
 
@@ -95,9 +103,7 @@ def _stored_content(clinic: Any, sid: str) -> str:
 def test_nasty_bodies_get_a_polite_reply_and_are_stored_verbatim(client, clinic, figures, body):
     params = twilio_payload(Body=body)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_polite_twiml(response)
     assert _stored_content(clinic, params["MessageSid"]) == body
@@ -108,9 +114,7 @@ def test_body_of_100_kb_is_stored_whole(client, clinic, figures):
     body = ("Ábc 😀 " * 20000)[:100_000]
     params = twilio_payload(Body=body)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_polite_twiml(response)
     assert _stored_content(clinic, params["MessageSid"]) == body
@@ -120,9 +124,7 @@ def test_body_of_100_kb_is_stored_whole(client, clinic, figures):
 def test_nul_bytes_in_the_body_are_dropped_and_the_rest_stored(client, clinic, figures):
     params = twilio_payload(Body="\x00a\x00ppointment\x00 please\x00")
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_polite_twiml(response)
     assert _stored_content(clinic, params["MessageSid"]) == "appointment please"
@@ -134,9 +136,7 @@ def test_nul_bytes_in_identifiers_are_a_400_and_nothing_is_stored(client, clinic
     params = twilio_payload()
     params[field] = params[field][:5] + "\x00" + params[field][5:]
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_clear_refusal(response, 400)
     assert message_total(clinic) == 0
@@ -147,9 +147,7 @@ def test_missing_required_field_is_a_400_and_nothing_is_stored(client, clinic, f
     params = twilio_payload()
     del params[missing]
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_clear_refusal(response, 400)
     assert message_total(clinic) == 0
@@ -161,9 +159,7 @@ def test_missing_optional_field_still_gets_a_reply_and_is_stored(client, clinic,
     expected = "" if missing == "Body" else params["Body"]
     del params[missing]
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_polite_twiml(response)
     assert _stored_content(clinic, params["MessageSid"]) == expected
@@ -174,9 +170,7 @@ def test_extra_fields_are_ignored_and_the_message_stored(client, clinic, figures
     extra = {f"Extra{n}": f"<b>{n}</b>' OR 1=1" for n in range(200)}
     params = {**twilio_payload(Body="Hello"), **extra, "ToCity\x00": "x", "É": "ü"}
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_polite_twiml(response)
     assert _stored_content(clinic, params["MessageSid"]) == "Hello"
@@ -186,9 +180,7 @@ def test_extra_fields_are_ignored_and_the_message_stored(client, clinic, figures
 def test_more_fields_than_django_accepts_is_a_400(client, clinic, figures):
     params = {**twilio_payload(), **{f"F{n}": "x" for n in range(1200)}}
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_clear_refusal(response, 400)
     assert message_total(clinic) == 0
@@ -198,9 +190,7 @@ def test_body_over_djangos_upload_limit_is_a_4xx(client, clinic, figures, settin
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200_000
     params = twilio_payload(Body="x" * 300_000)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_clear_refusal(response, 400, 413)
     assert message_total(clinic) == 0
@@ -210,9 +200,7 @@ def test_body_over_djangos_upload_limit_is_a_4xx(client, clinic, figures, settin
 def test_nonsense_num_media_is_a_400(client, clinic, figures, num_media):
     params = twilio_payload(NumMedia=num_media)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_clear_refusal(response, 400)
     assert message_total(clinic) == 0
@@ -222,9 +210,7 @@ def test_nonsense_num_media_is_a_400(client, clinic, figures, num_media):
 def test_malformed_sender_numbers_get_a_reply_and_are_stored(client, clinic, figures, number):
     params = twilio_payload(From=number, Body="Hi")
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_polite_twiml(response)
     message = stored_inbound(clinic, params["MessageSid"])
@@ -240,9 +226,7 @@ def test_malformed_sender_numbers_get_a_reply_and_are_stored(client, clinic, fig
 def test_sender_number_longer_than_a_phone_number_is_a_400(client, clinic, figures, number):
     params = twilio_payload(From=number)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_clear_refusal(response, 400)
     assert message_total(clinic) == 0
@@ -254,9 +238,7 @@ def test_malformed_clinic_numbers_are_kept_unrouted_with_an_empty_reply(
 ):
     params = twilio_payload(To=number)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert assert_polite_twiml(response) == []
     with unscoped():
@@ -268,9 +250,7 @@ def test_malformed_clinic_numbers_are_kept_unrouted_with_an_empty_reply(
 def test_nul_in_a_param_name_of_an_unrouted_text_does_not_lose_it(client, clinic, figures):
     params = {**twilio_payload(To="+15005550006"), "Odd\x00Name": "v"}
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert assert_polite_twiml(response) == []
     with unscoped():
@@ -282,9 +262,7 @@ def test_nul_in_a_param_name_of_an_unrouted_text_does_not_lose_it(client, clinic
 def test_injection_in_the_message_sid_is_stored_as_plain_text(client, clinic, figures, sid):
     params = twilio_payload(MessageSid=sid, Body="Hello")
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_polite_twiml(response)
     assert _stored_content(clinic, sid) == "Hello"
@@ -297,9 +275,7 @@ def test_injection_in_the_message_sid_is_stored_as_plain_text(client, clinic, fi
 def test_nul_bytes_in_other_params_are_refused_or_dropped(client, clinic, figures, field, status):
     params = {**twilio_payload(Body="Hello"), field: "MG\x00'; --"}
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_no_leak(response)
     assert response.status_code == status
@@ -462,9 +438,7 @@ def bodies(draw: Any) -> str:
 def test_any_body_gets_a_polite_reply_and_is_stored(client, clinic, figures, body):
     params = twilio_payload(Body=body)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_polite_twiml(response)
     assert _stored_content(clinic, params["MessageSid"]) == body.replace("\x00", "")
@@ -478,9 +452,7 @@ def test_any_sender_number_is_answered_and_stored_or_refused_with_a_400(
 ):
     params = twilio_payload(From=number)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_no_leak(response)
     assert response.status_code in (200, 400)
@@ -507,9 +479,7 @@ def test_any_fields_missing_or_added_get_a_reply_or_a_400(client, clinic, figure
     for name in dropped:
         params.pop(name, None)
 
-    response = signed_post(client, params)
-    figures.add("requests")
-    figures.add("hostile")
+    response = _hostile_post(client, figures, params)
 
     assert_no_leak(response)
     required = {"MessageSid", "From", "To"}
