@@ -87,7 +87,7 @@ def conversation_with_history(*, to_number: str, length: int) -> tuple[Any, str]
                     role=Message.Role.USER if user else Message.Role.ASSISTANT,
                     content=texts[(index // 2) % len(texts)],
                     timestamp=first + timedelta(minutes=index),
-                    metadata={"outcome": "answered"} if user else {"kind": "answered"},
+                    outcome="answered",
                 )
             )
         Message.objects.bulk_create(rows, batch_size=1000)
@@ -97,7 +97,7 @@ def conversation_with_history(*, to_number: str, length: int) -> tuple[Any, str]
 def turn_post(client: Any, *, sender: str, to_number: str, text: str) -> Any:
     import uuid
 
-    from sms.twilio import signature_compute
+    from frontdesk.twilio import signature_compute
 
     fixture = json.loads((env.ROOT / "tests" / "sms" / "fixtures" / "inbound_sms.json").read_text())
     sid = "SM" + uuid.uuid4().hex

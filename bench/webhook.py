@@ -323,7 +323,7 @@ def load(
 def outcomes_since(db: str, since_id: int) -> dict[str, int]:
     """What became of the inbound texts stored after message id `since_id` (as the owner)."""
     rows = env.psql(
-        "SELECT coalesce(metadata->>'outcome', 'none'), count(*) FROM conversations_message "  # noqa: S608 -- bench-owned names and integers, no user input
+        "SELECT coalesce(nullif(outcome, ''), 'none'), count(*) FROM conversations_message "  # noqa: S608 -- bench-owned names and integers, no user input
         f"WHERE id > {since_id} AND role = 'user' GROUP BY 1 ORDER BY 2 DESC",
         db=db,
         role=env.OWNER_ROLE,
@@ -338,7 +338,7 @@ def outcomes_since(db: str, since_id: int) -> dict[str, int]:
 def fallback_reasons_since(db: str, since_id: int) -> dict[str, int]:
     rows = env.psql(
         "SELECT coalesce(metadata->>'engine', '-') || ' fell_back=' || "  # noqa: S608 -- bench-owned names and integers, no user input
-        "coalesce(metadata->>'fell_back', '-'), count(*) FROM conversations_message "
+        "fell_back::text, count(*) FROM conversations_message "
         f"WHERE id > {since_id} AND role = 'assistant' GROUP BY 1 ORDER BY 2 DESC",
         db=db,
         role=env.OWNER_ROLE,

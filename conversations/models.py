@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -9,6 +10,48 @@ class Channel(models.TextChoices):
     VOICE = "voice", "Voice"
     WHATSAPP = "whatsapp", "WhatsApp"
     WEB = "web", "Web"
+
+
+class Outcome(models.TextChoices):
+    """What became of an inbound message; on a reply, what kind of answer it is."""
+
+    PENDING = "", "Pending"  # stored, not yet answered (or its answer is in flight)
+    QUEUED = "queued", "Queued for Lexi"  # a worker will answer it (queued reply mode)
+    ANSWERED = "answered", "Answered by Lexi"
+    HELP = "help", "Help text"
+    MEDIA = "media", "Picture"
+    OPTED_OUT = "opted_out", "Opted out"
+    OPTED_IN = "opted_in", "Opted in"
+    SUPPRESSED = "suppressed", "Not answered: opted out"
+    SLOWED = "slowed", "Told to slow down"
+    THROTTLED = "throttled", "Not answered: flood limit"
+    FALLBACK = "fallback", "Fallback reply"
+    STAFF_ONLY = "staff_only", "Left for staff"
+    STAFF = "staff", "Sent by staff"
+
+
+class DeliveryStatus(models.TextChoices):
+    """An outbound text's way out, in Twilio's order; it only ever moves forward (see RANK)."""
+
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    UNKNOWN = "unknown", "Outcome unknown"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+
+
+DELIVERY_RANK = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENDING: 1,
+    DeliveryStatus.UNKNOWN: 2,
+    DeliveryStatus.SENT: 3,
+    DeliveryStatus.DELIVERED: 4,
+    DeliveryStatus.UNDELIVERED: 4,
+    DeliveryStatus.FAILED: 4,
+}
+DELIVERY_TROUBLE = (DeliveryStatus.UNKNOWN, DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED)
 
 
 class Conversation(TenantModel):
@@ -43,6 +86,9 @@ class Conversation(TenantModel):
     )
     lexi_state = models.JSONField(
         default=dict, blank=True, help_text="The offline engine's dialogue state."
+    )
+    turn_lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is answering this conversation until then."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -81,6 +127,24 @@ class Message(TenantModel):
     metadata = models.JSONField(default=dict, blank=True)
     # NULL, not "": messages without a provider id must not collide on the unique constraint.
     provider_message_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 -- see above
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
+    in_reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    fell_back = models.BooleanField(default=False)
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, blank=True, default=""
+    )
+    delivery_error_code = models.PositiveIntegerField(null=True, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member who wrote it.",
+    )
 
     class Meta:
         constraints = [
@@ -89,7 +153,32 @@ class Message(TenantModel):
                 name="message_provider_id_unique_per_organization",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "timestamp", "id"], name="msg_conv_time")]
+        indexes = [
+            models.Index(fields=["conversation", "timestamp", "id"], name="msg_conv_time"),
+            # The worker's and the recovery sweep's questions: which texts still wait for Lexi,
+            # which sends are unfinished, which conversations had a delivery fail.
+            models.Index(
+                fields=["conversation", "timestamp"],
+                name="msg_awaiting_answer",
+                condition=models.Q(role="user", outcome__in=["", "queued"]),
+            ),
+            # A status callback names only the SID (the unique key starts with the clinic).
+            models.Index(
+                fields=["provider_message_id"],
+                name="msg_provider_id",
+                condition=models.Q(provider_message_id__isnull=False),
+            ),
+            models.Index(
+                fields=["delivery_updated_at"],
+                name="msg_delivery_open",
+                condition=models.Q(delivery_status__in=["queued", "sending"]),
+            ),
+            models.Index(
+                fields=["conversation"],
+                name="msg_delivery_trouble",
+                condition=models.Q(delivery_status__in=["unknown", "undelivered", "failed"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"

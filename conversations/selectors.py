@@ -24,12 +24,12 @@ def message_for_provider_id(
 
 
 def message_reply(*, message: Message) -> Message | None:
-    """The assistant message sent in answer to `message` (linked by metadata.in_reply_to)."""
+    """The assistant message sent in answer to `message` (linked by in_reply_to)."""
     return (
         Message.objects.filter(
             conversation_id=message.conversation_id,
             role=Message.Role.ASSISTANT,
-            metadata__in_reply_to=message.pk,
+            in_reply_to=message,
         )
         .order_by("timestamp", "id")
         .first()
@@ -37,12 +37,12 @@ def message_reply(*, message: Message) -> Message | None:
 
 
 def messages_count_since(
-    *, conversation: Conversation, role: str, since: datetime, kind: str | None = None
+    *, conversation: Conversation, role: str, since: datetime, outcome: str | None = None
 ) -> int:
-    """How many messages of `role` (and metadata.kind, if given) arrived at or after `since`."""
+    """How many messages of `role` (and `outcome`, if given) arrived at or after `since`."""
     queryset = Message.objects.filter(conversation=conversation, role=role, timestamp__gte=since)
-    if kind is not None:
-        queryset = queryset.filter(metadata__kind=kind)
+    if outcome is not None:
+        queryset = queryset.filter(outcome=outcome)
     return queryset.count()
 
 

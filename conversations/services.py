@@ -19,6 +19,11 @@ def message_log(
     metadata: dict[str, Any] | None = None,
     provider_message_id: str | None = None,
     conversation_metadata: dict[str, Any] | None = None,
+    outcome: str = "",
+    in_reply_to: Message | None = None,
+    fell_back: bool = False,
+    delivery_status: str = "",
+    sent_by: Any = None,
 ) -> Message:
     """Store a message and bump the conversation's counter and preview in one UPDATE.
 
@@ -33,6 +38,12 @@ def message_log(
         timestamp=now,
         metadata=metadata or {},
         provider_message_id=provider_message_id,
+        outcome=outcome,
+        in_reply_to=in_reply_to,
+        fell_back=fell_back,
+        delivery_status=delivery_status,
+        delivery_updated_at=now if delivery_status else None,
+        sent_by=sent_by,
     )
     preview = content[:PREVIEW_CHARS]
     changes: dict[str, Any] = {}

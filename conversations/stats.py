@@ -130,9 +130,7 @@ def statistics_for_period(
     stats.messages = sum(per_role.values())
     stats.messages_from_patients = per_role.get(Message.Role.USER, 0)
     stats.messages_from_lexi = per_role.get(Message.Role.ASSISTANT, 0)
-    stats.fallback_replies = messages.filter(
-        role=Message.Role.ASSISTANT, metadata__fell_back=True
-    ).count()
+    stats.fallback_replies = messages.filter(role=Message.Role.ASSISTANT, fell_back=True).count()
 
     per_tool = dict(done.order_by().values_list("name").annotate(n=Count("id")))
     stats.booked = per_tool.get(BOOK, 0)

@@ -78,7 +78,7 @@ def time_text(value: datetime, organization: Organization) -> str:
 def _message_entry(message: Message, organization: Organization) -> TranscriptEntry:
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
     highlight = ""
-    if metadata.get("fell_back") or metadata.get("kind") == "fallback":
+    if message.fell_back:
         highlight = "Fallback reply: Lexi's engine failed and a safe answer was sent."
     elif metadata.get("flagged"):
         highlight = "Lexi asked the staff to look at this conversation."

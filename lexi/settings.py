@@ -35,9 +35,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_tasks_db",
     "tenants",
     "conversations",
     "booking",
+    "frontdesk",
     "sms",
     "lexi.apps.LexiConfig",
 ]
@@ -134,10 +136,39 @@ REST_FRAMEWORK: dict[str, Any] = {
     "UNAUTHENTICATED_USER": None,
 }
 
+# Background work: Django Tasks. `database` (django-tasks-db: the same database, worker
+# `manage.py db_worker`) needs nothing more; `rq` scales out on Redis (worker `manage.py
+# rqworker`); `immediate` runs each task at once, in the enqueuing process (tests).
+LEXI_TASKS_BACKEND = env.str("LEXI_TASKS_BACKEND", default="database")
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+if LEXI_TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"LEXI_TASKS_BACKEND={LEXI_TASKS_BACKEND!r}: use one of {', '.join(_TASK_BACKENDS)}."
+    )
+TASKS: dict[str, Any] = {"default": {"BACKEND": _TASK_BACKENDS[LEXI_TASKS_BACKEND]}}
+if LEXI_TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS["default"]["QUEUES"] = ["default"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+
 # Twilio
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# Where the REST client sends: Twilio's own API, or a local server speaking its protocol.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+# How texts that are not inline replies go out: twilio, console (prints), locmem (tests).
+LEXI_SMS_BACKEND = env.str(
+    "LEXI_SMS_BACKEND", default="twilio" if TWILIO_ACCOUNT_SID else "console"
+)
+LEXI_SEND_TIMEOUT_SECONDS = env.float("LEXI_SEND_TIMEOUT_SECONDS", default=10.0)
+LEXI_SEND_RETRY_WINDOW_SECONDS = env.float("LEXI_SEND_RETRY_WINDOW_SECONDS", default=60.0)
+LEXI_SEND_BACKOFF_SECONDS = env.float("LEXI_SEND_BACKOFF_SECONDS", default=1.0)
 
 # Lexi
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
@@ -152,6 +183,12 @@ LEXI_HISTORY_MESSAGES = env.int("LEXI_HISTORY_MESSAGES", default=30)
 LEXI_HISTORY_TOKEN_BUDGET = env.int("LEXI_HISTORY_TOKEN_BUDGET", default=3000)
 LEXI_CONVERSATION_QUIET_HOURS = env.float("LEXI_CONVERSATION_QUIET_HOURS", default=24.0)
 LEXI_SENDER_LIMIT_PER_MINUTE = env.int("LEXI_SENDER_LIMIT_PER_MINUTE", default=10)
+# twiml (inline reply) or queued (a worker answers and sends); empty: queued for a model,
+# twiml for the offline engine. Per clinic overridable in the admin.
+LEXI_REPLY_MODE = env.str("LEXI_REPLY_MODE", default="")
+LEXI_REPLY_DEBOUNCE_SECONDS = env.float("LEXI_REPLY_DEBOUNCE_SECONDS", default=3.0)
+# How long a worker may hold a conversation for one turn and its send before another may.
+LEXI_TURN_LEASE_SECONDS = env.float("LEXI_TURN_LEASE_SECONDS", default=120.0)
 
 # Booking
 BOOKING_SLOT_MINUTES = env.int("BOOKING_SLOT_MINUTES", default=30)

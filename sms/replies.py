@@ -2,7 +2,6 @@
 
 import string
 
-from sms.inbound import strip_nul
 from tenants.models import Organization
 
 OPT_OUT_WORDS = frozenset(
@@ -12,23 +11,10 @@ OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 OPT_IN_IF_OPTED_OUT = frozenset({"YES"})  # "yes" is also an answer in a dialogue
 HELP_WORDS = frozenset({"HELP", "INFO"})
 
-MAX_REPLY_CHARS = 1600
-
 
 def sms_keyword(body: str) -> str:
     """The whole message as a keyword candidate: 'Stop!' -> 'STOP', ' help. ' -> 'HELP'."""
     return body.strip(string.whitespace + string.punctuation).upper()
-
-
-def reply_text_limit(text: str) -> str:
-    """Clean Lexi's text for SMS: no NUL bytes, trimmed, never over 1,600 characters."""
-    text = strip_nul(text).strip()
-    if len(text) <= MAX_REPLY_CHARS:
-        return text
-    cut = text[: MAX_REPLY_CHARS - 1]
-    if " " in cut[-80:]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip() + "…"
 
 
 SLOW_DOWN_TEXT = (
@@ -50,12 +36,4 @@ def media_text(organization: Organization) -> str:
     return (
         "I can't open pictures here, but I've let the team know so someone can take a look. "
         f"Please describe it in a text, or call us{office}."
-    )
-
-
-def fallback_text(organization: Organization) -> str:
-    office = f" at {organization.phone}" if organization.phone else ""
-    return (
-        "Sorry, I'm having trouble answering right now. A team member will follow up, "
-        f"or you can call us{office}."
     )

@@ -1,30 +1,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from conversations.models import Conversation, Message
 from sms.models import SmsOptOut
 from tenants.models import Organization
-
-
-@dataclass(frozen=True)
-class TwilioCredentials:
-    """What verifies a webhook: the auth token, and the AccountSid it must carry (if known)."""
-
-    auth_token: str
-    account_sid: str
-
-
-def twilio_credentials(*, organization: Organization | None) -> TwilioCredentials:
-    """The organization's own subaccount credentials when it has a token, else the global ones.
-
-    An empty auth_token means nothing can verify the request: the caller must refuse it.
-    """
-    if organization is not None and organization.twilio_auth_token:
-        return TwilioCredentials(organization.twilio_auth_token, organization.twilio_account_sid)
-    return TwilioCredentials(settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID)
+from tenants.scoping import unscoped
 
 
 @dataclass(frozen=True)
@@ -63,3 +46,26 @@ def sender_standing(
         )
         opted_out, recent_texts = cursor.fetchone()
     return SenderStanding(opted_out=bool(opted_out), recent_texts=int(recent_texts))
+
+
+def phone_opted_out(*, organization: Organization, phone: str) -> bool:
+    """Whether `phone` told this clinic STOP (and has not said START since)."""
+    return bool(
+        SmsOptOut.objects.filter(organization=organization, phone=phone, opted_out=True).exists()
+    )
+
+
+def organization_for_message_sid(sid: str) -> Organization | None:
+    """The organization that sent the text Twilio knows as `sid` (a status callback's only
+    clue), through a narrow lookup that returns an organization and nothing of its rows."""
+    if connection.vendor == "postgresql":
+        owner_id = RawSQL("SELECT lexi_route_message_sid(%s)", [sid])
+        return Organization.objects.filter(pk=owner_id).first()
+    with unscoped():
+        owner_id = (
+            Message.objects.filter(provider_message_id=sid)
+            .exclude(role=Message.Role.USER)
+            .values_list("organization_id", flat=True)
+            .first()
+        )
+    return Organization.objects.filter(pk=owner_id).first() if owner_id else None

@@ -1,94 +1,99 @@
-"""Receive one inbound text: store it, decide how to answer, run Lexi's turn, store the reply.
+"""Receive one inbound text: store it, decide how to answer, answer (or queue), keep the record.
 
-The view verifies and routes; everything here runs inside the organization's tenant scope.
-The patient's message is committed before anything else can fail, so it is never lost: a
-failure after that point turns into a polite fallback text and a flag for staff.
-
-This module is the entry point; storing.py holds the writes and the replay of a retried
-MessageSid, answering.py the rules that decide the answer.
+The view verifies and routes; everything here runs inside the organization's tenant scope,
+opened by the view. The patient's message is committed before anything else can fail, so it
+is never lost: a failure after that point turns into a polite fallback text and a flag for
+staff. storing.py holds the inbound write, answering.py the rules that decide the answer,
+replying.py the worker's side of the queued reply mode.
 """
 
 import logging
 import time
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any
 
 from django.db import DatabaseError, transaction
 
-from lexi.engines import engine_name_for
-from sms.answering import FLOOD_WINDOW, LEXI_OFF_REASON, fallback_answer, inbound_answer
+from conversations.models import Conversation, Message, Outcome
+from frontdesk.outcomes import AnswerResult, AnswerUnavailable
+from frontdesk.replies import fallback_text
+from frontdesk.selectors import ReplyMode, reply_mode_for
+from frontdesk.steplog import ms_since, step_log
+from frontdesk.storing import answer_lock, answer_replayed
+from frontdesk.turns import fallback_answer
+from sms.answering import inbound_answer
 from sms.inbound import InboundSms
 from sms.models import UnroutedMessage
-from sms.outcomes import Outcome, SmsResult, SmsUnavailable
-from sms.steplog import ms_since, step_log
-from sms.storing import CHANNEL_METADATA, inbound_store, opt_out_record
+from sms.storing import inbound_store
+from sms.tasks import sms_reply_enqueue
 from tenants.models import Organization
 from tenants.phone import phone_mask
-from tenants.scoping import tenant_scope
-
-# What callers import from here, wherever it is defined.
-__all__ = [
-    "CHANNEL_METADATA",
-    "FLOOD_WINDOW",
-    "LEXI_OFF_REASON",
-    "Outcome",
-    "SmsResult",
-    "SmsUnavailable",
-    "opt_out_record",
-    "sms_receive",
-    "unrouted_message_store",
-]
+from tenants.scoping import scope_required
 
 logger = logging.getLogger(__name__)
 
 
-def sms_receive(*, organization: Organization, inbound: InboundSms) -> SmsResult:
-    """Store an inbound text for `organization`, answer it, and return the reply.
+def sms_receive(*, organization: Organization, inbound: InboundSms) -> AnswerResult:
+    """Store an inbound text for `organization`, answer it, and return the inline reply.
 
     A MessageSid seen before returns the reply already given and stores nothing new.
-    Raises SmsUnavailable when the database fails before the message is stored.
+    Raises AnswerUnavailable when the database fails before the message is stored.
     """
+    scope_required(organization)
     started = time.monotonic()
-    with tenant_scope(organization):
-        try:
-            stored = inbound_store(organization=organization, inbound=inbound)
-        except DatabaseError as exc:
-            step_log("unavailable", organization, error=type(exc).__name__)
-            raise SmsUnavailable from exc
-        if isinstance(stored, SmsResult):
-            return stored
-        conversation, message, created = stored
-        try:
-            with _answer_transaction(organization):
+    try:
+        stored = inbound_store(organization=organization, inbound=inbound)
+    except DatabaseError as exc:
+        step_log("unavailable", organization, error=type(exc).__name__)
+        raise AnswerUnavailable from exc
+    conversation, message = stored.conversation, stored.message
+    queued = reply_mode_for(organization) == ReplyMode.QUEUED
+    try:
+        with transaction.atomic():
+            # Held until the answer commits: a retry of this MessageSid waits here for it, and
+            # whichever request takes it first answers (a retry of a text whose answer died
+            # with the database gets a fresh answer; one that was answered gets the same).
+            if answer_lock(message=message) != Outcome.PENDING:
+                result = None
+            else:
                 result = inbound_answer(
                     organization=organization,
                     conversation=conversation,
                     message=message,
                     inbound=inbound,
+                    queued=queued,
                 )
-        except Exception as exc:  # any failure must become a polite text
-            result = fallback_answer(
-                organization=organization, conversation=conversation, message=message, error=exc
-            )
-        step_log(
-            "replied",
-            organization,
-            conversation=conversation.pk,
-            new=created,
-            outcome=result.outcome,
-            replied=result.text is not None,
-            duration_ms=ms_since(started),
+                if result.outcome == Outcome.QUEUED:
+                    sms_reply_enqueue(organization=organization, conversation_id=conversation.pk)
+    except Exception as exc:  # any failure must become a polite text
+        result = _fallback(
+            organization=organization, conversation=conversation, message=message, error=exc
         )
-        return result
+    if result is None:
+        return answer_replayed(organization=organization, message=message)
+    step_log(
+        "replied",
+        organization,
+        conversation=conversation.pk,
+        new=stored.conversation_created,
+        outcome=result.outcome,
+        replied=result.text is not None,
+        duration_ms=ms_since(started),
+    )
+    return result
 
 
-def _answer_transaction(organization: Organization) -> AbstractContextManager[Any]:
-    """The whole answer in one transaction when no model is called: one commit, one tenant
-    setting for row-level security, and a failed turn leaves nothing half-written. A turn that
-    calls a model runs outside any transaction, so no lock waits on the network."""
-    if engine_name_for(organization) == "offline":
-        return transaction.atomic()
-    return nullcontext()
+def _fallback(
+    *, organization: Organization, conversation: Conversation, message: Message, error: Exception
+) -> AnswerResult:
+    reply = fallback_answer(
+        organization=organization,
+        conversation=conversation,
+        message=message,
+        error=error,
+    )
+    text = reply.content if reply is not None else fallback_text(organization)
+    return AnswerResult(
+        text=text, outcome=Outcome.FALLBACK, conversation_id=message.conversation_id
+    )
 
 
 def unrouted_message_store(*, inbound: InboundSms) -> UnroutedMessage:

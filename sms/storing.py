@@ -1,32 +1,20 @@
-"""The SMS channel's writes: the inbound text, the reply to it, a fallback, a phone's opt-out.
-
-Storing the inbound text is also where a Twilio retry is recognised: a MessageSid stored
-before is answered with the reply already given (see `_replay`), never answered twice.
-"""
+"""The SMS channel's writes: the inbound text (a retry recognised), a phone's opt-out."""
 
 import logging
-import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from conversations.models import Channel, Conversation, Message
-from conversations.selectors import message_for_provider_id, message_reply
-from conversations.services import (
-    conversation_flag,
-    conversation_open,
-    message_log,
-    message_metadata_merge,
-)
+from conversations.segments import sms_segments
+from conversations.selectors import message_for_provider_id
+from conversations.services import conversation_open, message_log
+from frontdesk.steplog import step_log
 from sms.inbound import InboundSms
 from sms.models import SmsOptOut
-from sms.outcomes import Outcome, SmsResult
-from sms.replies import fallback_text
-from sms.segments import sms_segments
-from sms.steplog import step_log
 from tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -34,12 +22,19 @@ logger = logging.getLogger(__name__)
 CHANNEL_METADATA = "twilio_sms"
 
 
-def inbound_store(
-    *, organization: Organization, inbound: InboundSms
-) -> tuple[Conversation, Message, bool] | SmsResult:
-    """Commit the patient's message (one transaction) or, for a known MessageSid, the replay.
+@dataclass(frozen=True)
+class StoredText:
+    """The patient's text as stored: new, or the one a retried MessageSid stored before."""
 
-    Returns the conversation, the stored message and whether the conversation is new.
+    conversation: Conversation
+    message: Message
+    conversation_created: bool
+    duplicate: bool
+
+
+def inbound_store(*, organization: Organization, inbound: InboundSms) -> StoredText:
+    """Commit the patient's message (one transaction), or find the one stored for this SID.
+
     A retried MessageSid is caught by the unique constraint, not looked up first: the common
     case (a new text) pays no extra query. Raises DatabaseError when nothing could be stored.
     """
@@ -54,7 +49,7 @@ def inbound_store(
                 metadata={"channel": CHANNEL_METADATA},
                 quiet_after=timedelta(hours=settings.LEXI_CONVERSATION_QUIET_HOURS),
             )
-            conversation.organization = organization
+            conversation.organization = organization  # fetched by get_or_create's lookup
             history = conversation.message_count
             message = message_log(
                 conversation=conversation,
@@ -68,14 +63,14 @@ def inbound_store(
                 },
             )
     except IntegrityError:
-        # This MessageSid was stored before (a Twilio retry, maybe still in flight): answer as
-        # that request did. Everything this attempt wrote was rolled back with the transaction.
+        # This MessageSid was stored before (a Twilio retry, maybe still in flight). Everything
+        # this attempt wrote was rolled back with the transaction.
         existing = message_for_provider_id(
             organization=organization, provider_message_id=inbound.message_sid
         )
         if existing is None:
             raise
-        return _replay(organization=organization, message=existing)
+        return StoredText(existing.conversation, existing, False, duplicate=True)
     step_log(
         "stored",
         organization,
@@ -86,111 +81,23 @@ def inbound_store(
         media=len(inbound.media),
     )
     logger.debug("sms inbound body=%r", inbound.body)
-    return conversation, message, created
+    return StoredText(conversation, message, created, duplicate=False)
 
 
 def _inbound_metadata(inbound: InboundSms) -> dict[str, Any]:
-    segments = inbound.num_segments or sms_segments(inbound.body).segments
+    segments = sms_segments(inbound.body)
     return {
         "message_sid": inbound.message_sid,
         "from": inbound.from_number,
         "to": inbound.to_number,
-        "segments": segments,
-        "encoding": sms_segments(inbound.body).encoding,
+        "segments": inbound.num_segments or segments.segments,
+        "encoding": segments.encoding,
         "media_count": len(inbound.media),
         "media_urls": [item["url"] for item in inbound.media],
         "media_types": [item["content_type"] for item in inbound.media],
         "account_sid": inbound.account_sid,
         "messaging_service_sid": inbound.messaging_service_sid,
     }
-
-
-def _replay(*, organization: Organization, message: Message) -> SmsResult:
-    """The answer already given to this inbound message; waits while it may be in flight.
-
-    One whose answer was never stored (the database failed mid-turn and the first request got
-    a 503) is answered now, with the polite fallback and a flag for staff.
-    """
-    in_flight_until = message.timestamp + timedelta(seconds=settings.LEXI_TURN_DEADLINE_SECONDS + 2)
-    while "outcome" not in message.metadata and timezone.now() < in_flight_until:
-        time.sleep(0.2)
-        message.refresh_from_db(fields=["metadata"])
-    if "outcome" not in message.metadata:
-        _answer_interrupted(organization=organization, message=message)
-    outcome = message.metadata.get("outcome")
-    reply = message_reply(message=message) if outcome else None
-    step_log(
-        "duplicate",
-        organization,
-        conversation=message.conversation_id,
-        outcome=outcome or "in_flight",
-        replied=reply is not None,
-    )
-    return SmsResult(
-        text=reply.content if reply is not None else None,
-        outcome=outcome or "in_flight",
-        conversation_id=message.conversation_id,
-        duplicate=True,
-    )
-
-
-def _answer_interrupted(*, organization: Organization, message: Message) -> None:
-    """Store the fallback for a message whose turn died, once: decided under its row lock."""
-    with transaction.atomic():
-        locked = Message.objects.select_for_update(of=("self",)).get(pk=message.pk)
-        if "outcome" not in locked.metadata:
-            fallback_store(
-                conversation=Conversation.objects.get(pk=locked.conversation_id),
-                message=locked,
-                text=fallback_text(organization),
-                error="interrupted",
-                reason="Lexi's answer was interrupted by a database failure; please follow up.",
-            )
-        message.metadata = locked.metadata
-
-
-def reply_store(
-    *,
-    conversation: Conversation,
-    message: Message,
-    outcome: str,
-    text: str | None,
-    extra: dict[str, Any],
-) -> None:
-    """Store Lexi's reply linked to the inbound message, then mark the inbound as answered."""
-    # Within an answer's transaction a failure here fails the whole answer: no savepoint.
-    with transaction.atomic(savepoint=False):
-        outcome_values: dict[str, Any] = {"outcome": outcome}
-        if text is not None:
-            segments = sms_segments(text)
-            reply = message_log(
-                conversation=conversation,
-                role=Message.Role.ASSISTANT,
-                content=text,
-                metadata={
-                    "in_reply_to": message.pk,
-                    "kind": outcome,
-                    "segments": segments.segments,
-                    "encoding": segments.encoding,
-                    **extra,
-                },
-            )
-            outcome_values["reply_id"] = reply.pk
-        message_metadata_merge(message=message, values=outcome_values)
-
-
-def fallback_store(
-    *, conversation: Conversation, message: Message, text: str, error: str, reason: str
-) -> None:
-    """Flag the conversation for staff with `reason`, then store the polite fallback `text`."""
-    conversation_flag(conversation=conversation, reason=reason)
-    reply_store(
-        conversation=conversation,
-        message=message,
-        outcome=Outcome.FALLBACK,
-        text=text,
-        extra={"fell_back": True, "error": error},
-    )
 
 
 def opt_out_record(

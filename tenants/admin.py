@@ -42,6 +42,7 @@ class OrganizationForm(forms.ModelForm):
             "lexi_enabled",
             "lexi_engine",
             "lexi_model",
+            "lexi_reply_mode",
             "lexi_instructions",
             "twilio_account_sid",
             "twilio_auth_token",
@@ -67,7 +68,18 @@ class OrganizationAdmin(admin.ModelAdmin):
             "Office profile (what Lexi may tell patients)",
             {"fields": ("phone", "address", "website", "office_hours", "services", "policies")},
         ),
-        ("Lexi", {"fields": ("lexi_enabled", "lexi_engine", "lexi_model", "lexi_instructions")}),
+        (
+            "Lexi",
+            {
+                "fields": (
+                    "lexi_enabled",
+                    "lexi_engine",
+                    "lexi_model",
+                    "lexi_reply_mode",
+                    "lexi_instructions",
+                )
+            },
+        ),
         (
             "Twilio subaccount",
             {

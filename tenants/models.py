@@ -31,6 +31,11 @@ class Organization(models.Model):
         OFFLINE = "offline", "Offline (deterministic)"
         OPENAI = "openai", "OpenAI"
 
+    class ReplyMode(models.TextChoices):
+        DEFAULT = "", "Server default"
+        TWIML = "twiml", "Inline (in the webhook's response)"
+        QUEUED = "queued", "Queued (a worker answers and sends by REST)"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -51,6 +56,14 @@ class Organization(models.Model):
     lexi_model = models.CharField(max_length=100, blank=True)
     lexi_instructions = models.TextField(
         blank=True, help_text="Extra instructions for Lexi, added to her system prompt."
+    )
+    lexi_reply_mode = models.CharField(
+        "reply mode",
+        max_length=16,
+        choices=ReplyMode.choices,
+        blank=True,
+        default="",
+        help_text="Server default: queued when the engine is a model, inline for offline.",
     )
 
     twilio_account_sid = models.CharField(

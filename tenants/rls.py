@@ -8,7 +8,8 @@ migrate.py), so a new tenant-owned table is covered without a hand-written migra
 - composite foreign keys (organization_id, fk) -> (organization_id, id), so that a row can only
   point at rows of its own organization;
 - the narrow SECURITY DEFINER functions used before any organization is known (routing a `To`
-  number, a staff user's memberships): they return organization ids, nothing else;
+  number, a status callback's MessageSid, a staff user's memberships): they return
+  organization ids, nothing else;
 - privileges for the application role (DATABASE_APP_ROLE), which owns nothing.
 """
 
@@ -45,6 +46,12 @@ RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
   ) candidates ORDER BY rank LIMIT 1
 $$;
 
+CREATE OR REPLACE FUNCTION lexi_route_message_sid(p_sid text)
+RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT organization_id FROM conversations_message
+   WHERE provider_message_id = p_sid AND role <> 'user' LIMIT 1
+$$;
+
 CREATE OR REPLACE FUNCTION lexi_user_organization_ids(p_user_id integer)
 RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
   SELECT organization_id FROM tenants_membership WHERE user_id = p_user_id
@@ -52,6 +59,7 @@ $$;
 
 REVOKE ALL ON FUNCTION lexi_route_number(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION lexi_user_organization_ids(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION lexi_route_message_sid(text) FROM PUBLIC;
 """
 
 
@@ -114,7 +122,8 @@ def rls_install(connection: BaseDatabaseWrapper, *, app_role: str = "") -> None:
             )
             cursor.execute(
                 f"GRANT EXECUTE ON FUNCTION lexi_route_number(text, text), "
-                f"lexi_user_organization_ids(integer), lexi_scope_organization_ids() TO {role}"
+                f"lexi_user_organization_ids(integer), lexi_scope_organization_ids(), "
+                f"lexi_route_message_sid(text) TO {role}"
             )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "TenantManager",
     "TenantModel",
     "current_organization_ids",
+    "scope_required",
     "tenant_scope",
     "unscoped",
 ]
@@ -51,6 +52,16 @@ def tenant_scope(organizations: Any) -> Iterator[None]:
         ids = _organization_id(organizations)
     with scope(organization=ids):
         yield
+
+
+def scope_required(organization: Any) -> None:
+    """Raise ScopeError unless the current tenant scope is exactly `organization`.
+
+    Below the edges the scope is asserted, never opened again: a nested scope could silently
+    switch tenants.
+    """
+    if current_organization_ids() != [_organization_id(organization)]:
+        raise ScopeError("This code must run inside the tenant scope of its organization.")
 
 
 @contextmanager

@@ -75,3 +75,10 @@ def _require_restricted_role(_require_postgres) -> None:
 def _fast_password_hashing(settings) -> None:
     """Logins in tests need no key stretching; production keeps Django's default hashers."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings) -> None:
+    """Background tasks run at once, in the test's process; end-to-end tests start a worker."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.LEXI_SMS_BACKEND = "locmem"

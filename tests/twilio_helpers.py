@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from django.test import Client
 
-from sms.twilio import SIGNATURE_HEADER, signature_compute, twiml_messages
+from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
+from sms.twilio import twiml_messages
 
 FIXTURES = Path(__file__).parent / "sms" / "fixtures"
 WEBHOOK_PATH = "/api/twilio/incoming-sms"
@@ -69,10 +70,12 @@ def reply_texts(response: Any) -> list[str]:
 
 
 def webhook_settings_apply(settings: Any, **overrides: Any) -> None:
-    """What webhook tests run with: our test token, no proxy URL, no default clinic."""
+    """What webhook tests run with: our test token, no proxy URL, no default clinic, and inline
+    replies whatever the engine (the queued mode's tests ask for it)."""
     settings.TWILIO_AUTH_TOKEN = TEST_TOKEN
     settings.TWILIO_ACCOUNT_SID = ""
     settings.PUBLIC_BASE_URL = ""
     settings.LEXI_DEFAULT_ORGANIZATION = ""
+    settings.LEXI_REPLY_MODE = "twiml"
     for name, value in overrides.items():
         setattr(settings, name, value)

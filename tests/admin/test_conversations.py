@@ -128,7 +128,8 @@ def _booked_conversation(clinic) -> Conversation:
         conversation=conversation,
         role=Message.Role.ASSISTANT,
         content="You're booked!",
-        metadata={"fell_back": True, "kind": "fallback"},
+        fell_back=True,
+        outcome="fallback",
         timestamp=datetime(2026, 11, 30, 15, 0, 7, tzinfo=UTC),
     )
     return conversation

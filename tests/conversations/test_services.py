@@ -128,7 +128,7 @@ def test_message_reply_is_the_assistant_message_linked_to_it(org_a):
             conversation=conversation,
             role="assistant",
             content="hello",
-            metadata={"in_reply_to": inbound.pk},
+            in_reply_to=inbound,
         )
         found = message_reply(message=inbound)
 
@@ -142,16 +142,14 @@ def test_messages_count_since_counts_only_recent_messages_of_the_role_and_kind(o
         old = message_log(conversation=conversation, role="user", content="old")
         Message.objects.filter(pk=old.pk).update(timestamp=timezone.now() - timedelta(minutes=5))
         message_log(conversation=conversation, role="user", content="new")
-        message_log(
-            conversation=conversation, role="assistant", content="x", metadata={"kind": "slowed"}
-        )
+        message_log(conversation=conversation, role="assistant", content="x", outcome="slowed")
         since = timezone.now() - timedelta(seconds=60)
         users = messages_count_since(conversation=conversation, role="user", since=since)
         slowed = messages_count_since(
-            conversation=conversation, role="assistant", since=since, kind="slowed"
+            conversation=conversation, role="assistant", since=since, outcome="slowed"
         )
         other = messages_count_since(
-            conversation=conversation, role="assistant", since=since, kind="help"
+            conversation=conversation, role="assistant", since=since, outcome="help"
         )
 
     assert (users, slowed, other) == (1, 1, 0)

@@ -51,7 +51,7 @@ def test_fifty_concurrent_texts_from_one_sender_make_one_conversation_with_every
         assert inbound.count() == 50
         assert replies.count() == 50
         # Each reply answers exactly one inbound message.
-        answered = Counter(m.metadata["in_reply_to"] for m in replies)
+        answered = Counter(m.in_reply_to_id for m in replies)
         assert set(answered) == set(inbound.values_list("pk", flat=True))
         assert set(answered.values()) == {1}
         assert conversation.message_count == 100

@@ -24,7 +24,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from sms.twilio import SIGNATURE_HEADER, signature_compute, twiml_messages
+from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
+from sms.twilio import twiml_messages
 from tests.reliability.conftest import BARTON_NUMBER, HARBOR_NUMBER
 from tests.twilio_helpers import FORM_CONTENT_TYPE, TEST_TOKEN, WEBHOOK_PATH, twilio_payload
 
@@ -266,7 +267,7 @@ def _stored(cluster: Cluster, attempts: list[Attempt]) -> dict[str, tuple[str, l
     query = (
         "SELECT m.provider_message_id, m.content, coalesce(string_agg(r.content, '\x1f'), '') "  # noqa: S608
         "FROM conversations_message m LEFT JOIN conversations_message r "
-        "ON r.role = 'assistant' AND r.metadata->>'in_reply_to' = m.id::text "
+        "ON r.role = 'assistant' AND r.in_reply_to_id = m.id "
         f"WHERE m.role = 'user' AND m.provider_message_id IN ({sids}) "
         "GROUP BY m.provider_message_id, m.content"
     )

@@ -57,7 +57,7 @@ def test_a_hundred_texts_in_a_minute_make_only_limit_llm_calls_and_one_slow_down
     assert sorted(m.content for m in inbound) == sorted(f"are you there? {n}" for n in range(FLOOD))
     assert [r.content for r in replies].count(SLOW_DOWN_TEXT) == 1
     assert len(replies) == LIMIT + 1
-    outcomes = [m.metadata["outcome"] for m in inbound]
+    outcomes = [m.outcome for m in inbound]
     assert outcomes.count("throttled") == FLOOD - LIMIT - 1
     figures.add("stored", len(inbound))
     figures.add("lost", FLOOD - len(inbound))

@@ -15,8 +15,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from conversations.models import Message
+from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
 from sms.models import UnroutedMessage
-from sms.twilio import SIGNATURE_HEADER, signature_compute
 from tenants.scoping import tenant_scope, unscoped
 from tests.reliability.conftest import CLINIC_NUMBER, PATIENT
 from tests.reliability.webhook import (

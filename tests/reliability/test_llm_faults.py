@@ -103,7 +103,7 @@ def _text(client: Any, body: str = "Do you have anything on Tuesday?") -> tuple[
 def _stored(clinic: Any, sid: str) -> tuple[Conversation, Message, Message]:
     with tenant_scope(clinic):
         inbound = Message.objects.get(provider_message_id=sid)
-        reply = Message.objects.get(metadata__in_reply_to=inbound.pk)
+        reply = Message.objects.get(in_reply_to=inbound.pk)
         conversation = Conversation.objects.get(pk=inbound.conversation_id)
     return conversation, inbound, reply
 
@@ -127,7 +127,7 @@ def test_llm_fault_gets_the_offline_reply_within_the_deadline_and_flags(
     assert inbound.content == "Do you have anything on Tuesday?"
     assert reply.content == reply_text
     assert reply.metadata["engine"] == "offline"
-    assert reply.metadata["fell_back"] is True
+    assert reply.fell_back is True
     assert conversation.needs_attention is True
     assert "fell back" in conversation.attention_reason
     figures.add("stored")
@@ -146,7 +146,7 @@ def test_connection_refused_falls_back_fast(client, clinic, openai_server, setti
     assert assert_polite_twiml(response)
     assert elapsed < WALL_LIMIT
     conversation, _inbound, reply = _stored(clinic, sid)
-    assert reply.metadata["fell_back"] is True
+    assert reply.fell_back is True
     assert conversation.needs_attention is True
     figures.add("stored")
 

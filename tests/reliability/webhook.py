@@ -7,7 +7,8 @@ from django.http import QueryDict
 from django.test import Client
 
 from conversations.models import Message
-from sms.twilio import SIGNATURE_HEADER, signature_compute, twiml_messages
+from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
+from sms.twilio import twiml_messages
 from tenants.models import Organization
 from tenants.scoping import tenant_scope
 from tests.twilio_helpers import FORM_CONTENT_TYPE, TEST_HOST, TEST_TOKEN, WEBHOOK_PATH, signed_post

@@ -1,6 +1,6 @@
 import pytest
 
-from sms.segments import GSM7, UCS2, sms_segments
+from conversations.segments import GSM7, UCS2, sms_segments
 
 
 @pytest.mark.parametrize(

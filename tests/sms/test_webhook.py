@@ -14,8 +14,8 @@ from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from conversations.models import Conversation, Message, ToolCall
+from frontdesk.twilio import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, signature_compute
 from sms.models import SmsOptOut, UnroutedMessage
-from sms.twilio import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, signature_compute
 from tenants.models import Organization
 from tenants.scoping import tenant_scope, unscoped
 from tests.factories import PhoneNumberFactory
@@ -95,7 +95,7 @@ def test_first_text_opens_a_conversation_stores_both_messages_and_welcomes(clien
     assert inbound.metadata["media_urls"] == []
     assert answer.role == "assistant"
     assert answer.content == reply
-    assert answer.metadata["in_reply_to"] == inbound.pk
+    assert answer.in_reply_to_id == inbound.pk
     assert answer.metadata["encoding"] in {"GSM-7", "UCS-2"}
     assert answer.metadata["segments"] >= 1
     assert answer.metadata["engine"]
@@ -410,7 +410,7 @@ def test_opted_out_patients_messages_are_logged_but_never_answered(client, clini
     messages = _messages(clinic_a)
     assert [m.role for m in messages] == ["user", "user"]
     assert messages[1].content == "Can I book a cleaning?"
-    assert messages[1].metadata["outcome"] == "suppressed"
+    assert messages[1].outcome == "suppressed"
 
 
 @pytest.mark.parametrize("word", ["START", "unstop", "Yes"])
@@ -454,7 +454,7 @@ def test_help_or_info_gets_the_help_text_with_the_office_phone(client, clinic_a,
     [reply] = reply_texts(response)
     assert clinic_a.phone in reply
     assert "STOP" in reply
-    assert _messages(clinic_a)[-1].metadata["kind"] == "help"
+    assert _messages(clinic_a)[-1].outcome == "help"
 
 
 # --- inputs and replies ----------------------------------------------------------------------
@@ -546,7 +546,7 @@ def test_lexi_failure_gets_a_polite_fallback_and_flags_the_conversation(client, 
     assert conversation.needs_attention is True
     inbound, fallback = _messages(clinic_a)
     assert inbound.content == "What are your hours?"
-    assert fallback.metadata["kind"] == "fallback"
+    assert fallback.outcome == "fallback"
     with tenant_scope(clinic_a):
         assert not ToolCall.objects.exists()  # the failed answer left nothing half-written
 
@@ -674,6 +674,6 @@ def test_clinic_with_lexi_off_logs_and_flags_the_text_without_a_reply(client, cl
     assert conversation.needs_attention is True
     [inbound] = _messages(clinic_a)
     assert inbound.content == "Hi, can I book a cleaning?"
-    assert inbound.metadata["outcome"] == "staff_only"
+    assert inbound.outcome == "staff_only"
     with tenant_scope(clinic_a):
         assert not conversation.tool_calls.exists()

@@ -19,7 +19,8 @@ from django.db import DatabaseError
 from django.test import Client
 from django.test.utils import override_settings
 
-from sms.twilio import SIGNATURE_HEADER, signature_compute, twiml_messages
+from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
+from sms.twilio import twiml_messages
 from tenants.selectors import organization_for_number
 
 WEBHOOK_PATH = "/api/twilio/incoming-sms"

@@ -1,4 +1,4 @@
-"""One INFO line per step of receiving a text: `sms step=<step> org=<slug> key=value ...`.
+"""One INFO line per step of receiving a message: `<channel> step=<step> org=<slug> key=value`.
 
 Only counts, ids and outcomes go in the fields: phone numbers and bodies stay out of INFO.
 """
@@ -12,9 +12,9 @@ from tenants.models import Organization
 logger = logging.getLogger(__name__)
 
 
-def step_log(step: str, organization: Organization, **fields: Any) -> None:
+def step_log(step: str, organization: Organization, *, channel: str = "sms", **fields: Any) -> None:
     details = " ".join(f"{key}={value}" for key, value in fields.items())
-    logger.info("sms step=%s org=%s %s", step, organization.slug, details)
+    logger.info("%s step=%s org=%s %s", channel, step, organization.slug, details)
 
 
 def ms_since(started: float) -> int:
