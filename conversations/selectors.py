@@ -53,3 +53,14 @@ def tool_calls_succeeded(*, message: Message, names: frozenset[str]) -> list[Too
             "created_at", "id"
         )
     )
+
+
+def messages_sent_after(*, message: Message) -> list[Message]:
+    """What the clinic sent the patient (Lexi or staff) after `message`, oldest first."""
+    return list(
+        Message.objects.filter(
+            conversation_id=message.conversation_id,
+            role__in=(Message.Role.ASSISTANT, Message.Role.STAFF),
+            id__gt=message.pk,
+        ).order_by("timestamp", "id")
+    )

@@ -3,6 +3,7 @@ import os
 import pytest
 from django.db import connection, connections
 
+from sms.sending import locmem
 from tests.factories import OrganizationFactory
 
 
@@ -82,3 +83,4 @@ def _tasks_run_immediately(settings) -> None:
     """Background tasks run at once, in the test's process; end-to-end tests start a worker."""
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.LEXI_SMS_BACKEND = "locmem"
+    locmem.outbox.clear()

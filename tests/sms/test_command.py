@@ -90,3 +90,27 @@ def test_unreachable_server_is_a_clear_error(settings):
 def test_a_url_that_is_not_http_is_refused():
     with pytest.raises(CommandError, match="http:// or https://"):
         _sms("--url", "file:///etc/passwd", "--token", TEST_TOKEN, "Hello")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_local_text_in_the_queued_mode_waits_for_the_worker_reply_and_prints_it(
+    clinic_a, settings
+):
+    settings.LEXI_REPLY_MODE = "queued"
+
+    output = _sms("--local", "Hi, I'd like to book")
+
+    assert output.startswith("lexi> ")
+    assert "Welcome to Alpha Dental" in output
+    with tenant_scope(clinic_a):
+        inbound, reply = Message.objects.order_by("id")
+    assert inbound.outcome == "answered"
+    assert reply.delivery_status == "sent"
+
+
+@pytest.mark.django_db
+def test_a_queued_text_nobody_answers_says_to_start_the_worker(clinic_a, settings):
+    settings.LEXI_REPLY_MODE = "queued"
+
+    with pytest.raises(CommandError, match="worker"):
+        _sms("--local", "--wait", "0.3", "Hello")  # its task waits for a commit that never comes

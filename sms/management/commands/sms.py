@@ -3,10 +3,14 @@
 python manage.py sms --from +16195551234 --to +18504036622 "Hi, I'd like to book"
 python manage.py sms --from +16195551234 --to +18504036622          # interactive chat
 python manage.py sms --local ...                                     # no server needed
+
+In the queued reply mode the webhook answers nothing inline: the command then waits for the
+worker's reply in the database (the texts a worker or staff send this phone) and prints it.
 """
 
 import secrets
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -19,14 +23,18 @@ from django.db import DatabaseError
 from django.test import Client
 from django.test.utils import override_settings
 
+from conversations.models import Message, Outcome
+from conversations.selectors import messages_sent_after
 from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
 from sms.twilio import twiml_messages
+from tenants.scoping import tenant_scope
 from tenants.selectors import organization_for_number
 
 WEBHOOK_PATH = "/api/twilio/incoming-sms"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 HTTP_TIMEOUT_SECONDS = 30
 LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 class Command(BaseCommand):
@@ -45,6 +53,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--token", default="", help="Twilio auth token to sign with (default: the server's)."
+        )
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=HTTP_TIMEOUT_SECONDS,
+            help="Seconds to wait for a queued reply (queued reply mode).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -68,7 +82,12 @@ class Command(BaseCommand):
                 self._send(sender, line.rstrip("\n"))
 
     def _send(self, sender: "_Sender", text: str) -> None:
-        replies = sender.send(text)
+        params = sender.params(text)
+        replies = sender.send(params)
+        if not replies:
+            replies = _queued_replies(
+                sid=params["MessageSid"], to_number=sender.to_number, wait=sender.wait
+            )
         if not replies:
             self.stdout.write("lexi> (no reply)")
         for reply in replies:
@@ -80,6 +99,7 @@ class _Sender:
         self.from_number: str = options["from_number"]
         self.to_number: str = options["to_number"]
         self.token = options["token"] or _configured_token(self.to_number)
+        self.wait: float = options["wait"]
 
     def params(self, text: str) -> dict[str, str]:
         """The parameters Twilio sends for an inbound SMS."""
@@ -100,7 +120,7 @@ class _Sender:
             "ApiVersion": "2010-04-01",
         }
 
-    def send(self, text: str) -> list[str]:
+    def send(self, params: dict[str, str]) -> list[str]:
         raise NotImplementedError
 
 
@@ -117,8 +137,7 @@ class _HttpSender(_Sender):
                 "runs with), pass --token, or use --local."
             )
 
-    def send(self, text: str) -> list[str]:
-        params = self.params(text)
+    def send(self, params: dict[str, str]) -> list[str]:
         request = urllib.request.Request(  # noqa: S310 -- the URL is the operator's own server
             self.url,
             data=urlencode(params).encode(),
@@ -156,10 +175,10 @@ class _LocalSender(_Sender):
         self.server_token = settings.TWILIO_AUTH_TOKEN or self.token or secrets.token_hex(16)
         self.token = self.token or self.server_token
 
-    def send(self, text: str) -> list[str]:
-        params = self.params(text)
+    def send(self, params: dict[str, str]) -> list[str]:
         signature = signature_compute(url=self.signed_url, params=params, token=self.token)
-        with override_settings(TWILIO_AUTH_TOKEN=self.server_token):
+        # No worker needed in-process: a queued reply is answered right after the webhook.
+        with override_settings(TWILIO_AUTH_TOKEN=self.server_token, TASKS=IMMEDIATE_TASKS):
             response = self.client.post(
                 WEBHOOK_PATH,
                 urlencode(params),
@@ -169,6 +188,27 @@ class _LocalSender(_Sender):
         if response.status_code != 200:
             raise CommandError(f"The webhook answered {response.status_code}.")
         return twiml_messages(response.content.decode())
+
+
+def _queued_replies(*, sid: str, to_number: str, wait: float) -> list[str]:
+    """The texts sent to this phone after the text `sid` once it is answered: a queued reply
+    (or a staff one). Empty when nothing could be found (e.g. a server on another machine)."""
+    organization = _organization(to_number)
+    if organization is None:
+        return []
+    give_up_at = time.monotonic() + wait
+    with tenant_scope(organization):
+        while time.monotonic() < give_up_at:
+            inbound = Message.objects.filter(provider_message_id=sid).first()
+            if inbound is None:
+                return []
+            if inbound.outcome != Outcome.QUEUED:
+                return [m.content for m in messages_sent_after(message=inbound)]
+            time.sleep(0.2)
+    raise CommandError(
+        f"No reply within {wait:g}s. Is the worker running? (`make run` starts it; or run "
+        "`python manage.py db_worker`.)"
+    )
 
 
 def _configured_token(to_number: str) -> str:
