@@ -12,7 +12,7 @@ PYTHON_BOOTSTRAP := $(shell for c in python3.14 python3.13 python3.12 python3 \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: run test install migrate demo logins serve lint typecheck check bench clean
+.PHONY: run test install migrate demo logins serve worker lint typecheck check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON_BOOTSTRAP)" ]; then \
@@ -41,8 +41,16 @@ demo: migrate
 	$(PY) manage.py loaddata demo
 	$(PY) manage.py demo_logins
 
+# The web server, one task worker (django-tasks-db: queued replies, outbound texts, sweeps)
+# and the clock that enqueues the periodic sweeps. Ctrl-C stops all three.
 serve: install .env
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT; \
+	$(PY) manage.py db_worker --interval 0.1 --no-reload & \
+	$(PY) manage.py lexi_clock & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: install .env
+	$(PY) manage.py db_worker --interval 0.1
 
 run: demo serve
 
