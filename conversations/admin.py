@@ -18,7 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from conversations.models import Channel, Conversation, Message, ToolCall
+from conversations.models import DELIVERY_TROUBLE, Channel, Conversation, Message, ToolCall
 from conversations.services import conversation_complete, conversation_resolve
 from conversations.stats import period_for, statistics_for_period
 from conversations.transcript import transcript_for
@@ -67,6 +67,22 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DeliveryFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("failed", "A text failed to deliver")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "failed":
+            trouble = Message.objects.filter(
+                conversation=OuterRef("pk"), delivery_status__in=DELIVERY_TROUBLE
+            )
+            return queryset.filter(Exists(trouble))
+        return queryset
+
+
 def _duration_text(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -108,7 +124,13 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
         "duration",
     )
     list_display_links = ("last_activity", "patient")
-    list_filter = (ChannelFilter, StatusFilter, "needs_attention", "start_timestamp")
+    list_filter = (
+        ChannelFilter,
+        StatusFilter,
+        DeliveryFilter,
+        "needs_attention",
+        "start_timestamp",
+    )
     search_fields = ("from_number", "to_number", "patient_name", "session_id")
     search_help_text = "A phone number, a patient name, or words from a message."
     ordering = ("-updated_at",)

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from conversations.models import Conversation, Message, ToolCall
+from conversations.models import DELIVERY_TROUBLE, Conversation, DeliveryStatus, Message, ToolCall
+from sms.errors import delivery_error_text
 from tenants.models import Organization
 
 ROLE_LABELS: dict[str, str] = {
@@ -45,6 +46,8 @@ class TranscriptEntry:
     who: str = ""
     text: str = ""
     highlight: str = ""  # why staff should look: a fallback, a failure, a hand-off
+    delivery: str = ""  # an outbound text's way out: "Delivered", "Failed: ..."
+    delivery_failed: bool = False
     summary: str = ""
     failed: bool = False
     arguments_json: str = ""
@@ -90,7 +93,21 @@ def _message_entry(message: Message, organization: Organization) -> TranscriptEn
         who=ROLE_LABELS.get(message.role, message.role),
         text=message.content,
         highlight=highlight,
+        delivery=delivery_text(message),
+        delivery_failed=message.delivery_status in DELIVERY_TROUBLE,
     )
+
+
+def delivery_text(message: Message) -> str:
+    """What became of an outbound text, in words ("" for inline replies and inbound texts)."""
+    if not message.delivery_status:
+        return ""
+    label = str(DeliveryStatus(message.delivery_status).label)
+    if message.delivery_status in (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED):
+        return f"{label}: {delivery_error_text(message.delivery_error_code)}"
+    if message.delivery_status == DeliveryStatus.UNKNOWN:
+        return f"{label}: Twilio did not answer; it may not have been sent"
+    return label
 
 
 def _action_entry(tool_call: ToolCall, organization: Organization) -> TranscriptEntry:

@@ -93,9 +93,7 @@ def test_a_url_that_is_not_http_is_refused():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_local_text_in_the_queued_mode_waits_for_the_worker_reply_and_prints_it(
-    clinic_a, settings
-):
+def test_local_text_in_the_queued_mode_waits_for_the_worker_reply_and_prints_it(clinic_a, settings):
     settings.LEXI_REPLY_MODE = "queued"
 
     output = _sms("--local", "Hi, I'd like to book")
