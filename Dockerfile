@@ -27,5 +27,8 @@ USER lexi
 EXPOSE 8000
 # Same environment variables as `make run` (see .env.example); migrations run as a release step:
 #   docker run --env-file .env IMAGE python manage.py migrate
+# The same image runs the task workers and the one clock (README, "Production"):
+#   docker run --env-file .env IMAGE python manage.py db_worker
+#   docker run --env-file .env IMAGE python manage.py lexi_clock
 CMD ["gunicorn", "lexi.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", \
      "--timeout", "20", "--access-logfile", "-"]
