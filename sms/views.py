@@ -90,7 +90,7 @@ class IncomingSmsView(_TwilioWebhook):
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         try:
             organization = organization_for_number(
-                str(params["To"]), str(params.get("MessagingServiceSid", ""))
+                str(params["To"]), str(params.get("MessagingServiceSid", "")), channel="sms"
             )
         except DatabaseError:
             logger.error("sms step=unavailable reason=routing_database_error")

@@ -9,8 +9,14 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tenants.admin_scoping import TenantAdmin, is_platform_admin, organizations_in_scope
+from tenants.admin_scoping import (
+    TenantAdmin,
+    TenantModelForm,
+    is_platform_admin,
+    organizations_in_scope,
+)
 from tenants.models import Membership, Organization, PhoneNumber
+from tenants.selectors import number_claims
 
 
 class OrganizationForm(forms.ModelForm):
@@ -150,17 +156,69 @@ class MembershipAdmin(TenantAdmin):
         return readonly
 
 
+class PhoneNumberForm(TenantModelForm):
+    """Refuses a number or messaging service that another active row holds, in any clinic,
+    with the reason: the database would refuse it too, but as an error page."""
+
+    class Meta:
+        model = PhoneNumber
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        values = {
+            name: cleaned.get(name, getattr(self.instance, name))
+            for name in ("number", "is_active", "messaging_service_sid")
+        }
+        if not values["is_active"] or self.errors.get("number"):
+            return cleaned
+        organization = cleaned.get("organization")
+        own_id = organization.pk if organization is not None else self.instance.organization_id
+        claims = number_claims(
+            number=values["number"] or "",
+            messaging_service_sid=values["messaging_service_sid"] or "",
+            excluding_pk=self.instance.pk,
+        )
+        for claim in claims:
+            where = "this clinic" if claim.organization_id == own_id else "another clinic"
+            name = claim.field if claim.field in self.fields else None
+            self.add_error(name, _CLAIMED[claim.field].format(where=where))
+        return cleaned
+
+
+_CLAIMED = {
+    "number": (
+        "This number is already active in {where}. A number belongs to one clinic at a time: "
+        "edit or deactivate that row first (one row takes both SMS and voice)."
+    ),
+    "messaging_service_sid": (
+        "This messaging service is already set on an active number in {where}. "
+        "Leave it empty here, or clear it there first."
+    ),
+}
+
+
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(TenantAdmin):
-    """Numbers route patients' texts to a clinic, so only platform admins add or move them."""
+    """Numbers route patients' texts and calls to a clinic, so only platform admins add or
+    move them."""
 
-    list_display = ("number", "channel", "friendly_name", "is_active", "created_at")
-    list_filter = ("channel", "is_active")
+    form = PhoneNumberForm
+    list_display = (
+        "number",
+        "sms_enabled",
+        "voice_enabled",
+        "friendly_name",
+        "is_active",
+        "created_at",
+    )
+    list_filter = ("sms_enabled", "voice_enabled", "is_active")
     search_fields = ("number", "friendly_name")
     fields = (
         "organization",
         "number",
-        "channel",
+        "sms_enabled",
+        "voice_enabled",
         "friendly_name",
         "is_active",
         "messaging_service_sid",
@@ -169,7 +227,13 @@ class PhoneNumberAdmin(TenantAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
         if not is_platform_admin(request):
-            readonly += ["number", "channel", "is_active", "messaging_service_sid"]
+            readonly += [
+                "number",
+                "sms_enabled",
+                "voice_enabled",
+                "is_active",
+                "messaging_service_sid",
+            ]
         return readonly
 
     def has_add_permission(self, request: HttpRequest) -> bool:

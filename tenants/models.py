@@ -109,15 +109,15 @@ class Membership(TenantModel):
 
 
 class PhoneNumber(TenantModel):
-    """A clinic's Twilio number. Routing finds the organization from the number texted."""
+    """A clinic's Twilio number. Routing finds the organization from the number called or texted.
 
-    class Channel(models.TextChoices):
-        SMS = "sms", "SMS"
-        VOICE = "voice", "Voice"
-        WHATSAPP = "whatsapp", "WhatsApp"
+    One active row per number, whatever it can take: a number belongs to one clinic at a time,
+    so a text and a call to it can never land in two different clinics.
+    """
 
     number = models.CharField(max_length=20, validators=[validate_phone], help_text="E.164")
-    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.SMS)
+    sms_enabled = models.BooleanField("SMS", default=True, help_text="Route texts to it.")
+    voice_enabled = models.BooleanField("voice", default=False, help_text="Route calls to it.")
     is_active = models.BooleanField(default=True)
     friendly_name = models.CharField(max_length=100, blank=True)
     messaging_service_sid = models.CharField(max_length=64, blank=True, db_index=True)
@@ -126,11 +126,27 @@ class PhoneNumber(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["number", "channel"],
+                fields=["number"],
                 condition=models.Q(is_active=True),
                 name="phonenumber_one_active_owner",
-            )
+                violation_error_message="This number is already active for a clinic.",
+            ),
+            models.UniqueConstraint(
+                fields=["messaging_service_sid"],
+                condition=models.Q(is_active=True) & ~models.Q(messaging_service_sid=""),
+                name="phonenumber_one_active_messaging_service",
+                violation_error_message=(
+                    "This messaging service is already set on an active number."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sms_enabled=True) | models.Q(voice_enabled=True),
+                name="phonenumber_takes_a_channel",
+                violation_error_message="A number takes SMS, voice or both: tick at least one.",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.number} ({self.channel})"
+        channels = (("SMS", self.sms_enabled), ("voice", self.voice_enabled))
+        takes = [name for name, enabled in channels if enabled]
+        return f"{self.number} ({' and '.join(takes)})"

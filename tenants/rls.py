@@ -8,8 +8,9 @@ migrate.py), so a new tenant-owned table is covered without a hand-written migra
 - composite foreign keys (organization_id, fk) -> (organization_id, id), so that a row can only
   point at rows of its own organization;
 - the narrow SECURITY DEFINER functions used before any organization is known (routing a `To`
-  number, a status callback's MessageSid, a staff user's memberships): they return
-  organization ids, nothing else;
+  number for one channel, a status callback's MessageSid, a staff user's memberships) or
+  across organizations (which clinic already holds a number): they return organization ids,
+  nothing else;
 - privileges for the application role (DATABASE_APP_ROLE), which owns nothing.
 """
 
@@ -32,18 +33,45 @@ LANGUAGE sql STABLE AS $$
   SELECT string_to_array(nullif(current_setting('lexi.organization_ids', true), ''), ',')::uuid[]
 $$;
 
-CREATE OR REPLACE FUNCTION lexi_route_number(p_number text, p_messaging_service_sid text)
-RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
-  SELECT organization_id FROM (
-    SELECT p.organization_id, 1 AS rank
-      FROM tenants_phonenumber p JOIN tenants_organization o ON o.id = p.organization_id
-     WHERE p.is_active AND o.is_active AND p.number = p_number
-    UNION ALL
-    SELECT p.organization_id, 2 AS rank
-      FROM tenants_phonenumber p JOIN tenants_organization o ON o.id = p.organization_id
-     WHERE p.is_active AND o.is_active AND coalesce(p_messaging_service_sid, '') <> ''
-       AND p.messaging_service_sid = p_messaging_service_sid
-  ) candidates ORDER BY rank LIMIT 1
+-- The two-argument form routed by number alone, whatever the channel: dropped, never overloaded.
+DROP FUNCTION IF EXISTS lexi_route_number(text, text);
+
+-- The active row holding the number (else the messaging service) decides alone: its
+-- organization if that is active and the row takes the channel, else nothing.
+CREATE OR REPLACE FUNCTION lexi_route_number(
+  p_number text, p_messaging_service_sid text, p_channel text
+) RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT holder.organization_id
+    FROM (
+      SELECT p.organization_id, p.sms_enabled, p.voice_enabled, 1 AS rank
+        FROM tenants_phonenumber p
+       WHERE p.is_active AND p.number = p_number
+      UNION ALL
+      SELECT p.organization_id, p.sms_enabled, p.voice_enabled, 2 AS rank
+        FROM tenants_phonenumber p
+       WHERE p.is_active AND coalesce(p_messaging_service_sid, '') <> ''
+         AND p.messaging_service_sid = p_messaging_service_sid
+      ORDER BY rank LIMIT 1
+    ) holder
+    JOIN tenants_organization o ON o.id = holder.organization_id AND o.is_active
+   WHERE CASE p_channel WHEN 'sms' THEN holder.sms_enabled
+                        WHEN 'voice' THEN holder.voice_enabled
+                        ELSE false END
+$$;
+
+-- For the admin's form: which organizations' active rows already hold a number or a messaging
+-- service, whatever the current scope (row-level security would hide another clinic's row).
+CREATE OR REPLACE FUNCTION lexi_number_claims(
+  p_number text, p_messaging_service_sid text, p_excluding_id bigint
+) RETURNS TABLE (field text, organization_id uuid)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+  SELECT 'number', p.organization_id FROM tenants_phonenumber p
+   WHERE p.is_active AND p.number = p_number AND p.id IS DISTINCT FROM p_excluding_id
+  UNION ALL
+  SELECT 'messaging_service_sid', p.organization_id FROM tenants_phonenumber p
+   WHERE p.is_active AND coalesce(p_messaging_service_sid, '') <> ''
+     AND p.messaging_service_sid = p_messaging_service_sid
+     AND p.id IS DISTINCT FROM p_excluding_id
 $$;
 
 CREATE OR REPLACE FUNCTION lexi_route_message_sid(p_sid text)
@@ -57,7 +85,8 @@ RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
   SELECT organization_id FROM tenants_membership WHERE user_id = p_user_id
 $$;
 
-REVOKE ALL ON FUNCTION lexi_route_number(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION lexi_route_number(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION lexi_number_claims(text, text, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION lexi_user_organization_ids(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION lexi_route_message_sid(text) FROM PUBLIC;
 """
@@ -121,9 +150,9 @@ def rls_install(connection: BaseDatabaseWrapper, *, app_role: str = "") -> None:
                 f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"
             )
             cursor.execute(
-                f"GRANT EXECUTE ON FUNCTION lexi_route_number(text, text), "
-                f"lexi_user_organization_ids(integer), lexi_scope_organization_ids(), "
-                f"lexi_route_message_sid(text) TO {role}"
+                "GRANT EXECUTE ON FUNCTION lexi_route_number(text, text, text), "
+                "lexi_number_claims(text, text, bigint), lexi_user_organization_ids(integer), "
+                f"lexi_scope_organization_ids(), lexi_route_message_sid(text) TO {role}"
             )
 
 

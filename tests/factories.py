@@ -41,7 +41,8 @@ class PhoneNumberFactory(TenantFactory[PhoneNumber]):
 
     organization = factory.SubFactory(OrganizationFactory)
     number = factory.Sequence(lambda n: f"+1850555{n % 10000:04d}")
-    channel = PhoneNumber.Channel.SMS
+    sms_enabled = True
+    voice_enabled = False
 
 
 class UserFactory(DjangoModelFactory[Any]):

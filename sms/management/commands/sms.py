@@ -228,6 +228,6 @@ def _account_sid(to_number: str) -> str:
 
 def _organization(to_number: str) -> Any:
     try:
-        return organization_for_number(to_number)
+        return organization_for_number(to_number, channel="sms")
     except DatabaseError:
         return None  # talking to a server elsewhere, whose database this machine cannot see
