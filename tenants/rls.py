@@ -28,6 +28,10 @@ POLICY = "tenant_isolation"
 SCOPE_EXPRESSION = "organization_id = ANY ((SELECT lexi_scope_organization_ids())::uuid[])"
 
 FUNCTIONS_SQL = """
+-- Bodies are checked when called, not here: `migrate` back to before a column they read must
+-- still be able to reinstall them (one multi-statement query, so LOCAL lasts until its end).
+SET LOCAL check_function_bodies = off;
+
 CREATE OR REPLACE FUNCTION lexi_scope_organization_ids() RETURNS uuid[]
 LANGUAGE sql STABLE AS $$
   SELECT string_to_array(nullif(current_setting('lexi.organization_ids', true), ''), ',')::uuid[]

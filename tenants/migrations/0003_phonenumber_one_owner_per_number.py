@@ -55,6 +55,9 @@ def _merge_channels(apps: Any, schema_editor: Any) -> None:
 def _split_channels(apps: Any, schema_editor: Any) -> None:
     phone_number = apps.get_model("tenants", "PhoneNumber")
     numbers = phone_number.objects.using(schema_editor.connection.alias)
+    if schema_editor.connection.vendor == "postgresql":
+        # A deferred foreign-key check left pending would forbid the ALTER TABLEs that follow.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     with unscoped():
         numbers.filter(sms_enabled=False).update(channel="voice")
         for row in numbers.filter(sms_enabled=True, voice_enabled=True):
