@@ -259,8 +259,8 @@ def test_the_migration_merges_channels_and_keeps_the_older_owner():
     a = OrganizationFactory.create(slug="a")
     b = OrganizationFactory.create(slug="b")
     executor = MigrationExecutor(connection)
-    executor.migrate([("tenants", "0001_initial")])
-    old = executor.loader.project_state([("tenants", "0001_initial")]).apps
+    executor.migrate([("tenants", "0002_organization_lexi_reply_mode")])
+    old = executor.loader.project_state([("tenants", "0002_organization_lexi_reply_mode")]).apps
     rows = old.get_model("tenants", "PhoneNumber").objects
     rows.create(organization_id=a.pk, number="+18505550001", channel="sms")
     rows.create(organization_id=a.pk, number="+18505550001", channel="voice", friendly_name="A")
@@ -271,7 +271,7 @@ def test_the_migration_merges_channels_and_keeps_the_older_owner():
     rows.create(organization_id=b.pk, number="+18505550005", messaging_service_sid="MG1")
 
     executor.loader.build_graph()
-    executor.migrate([("tenants", "0002_phonenumber_one_owner_per_number")])
+    executor.migrate([("tenants", "0003_phonenumber_one_owner_per_number")])
 
     assert _numbers() == [
         ("+18505550001", "a", True, True, True, ""),
