@@ -14,13 +14,15 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
+from booking.models import Patient
 from conversations.models import Channel, Conversation, Message, ToolCall
+from lexi.tools.registry import ToolName
 
-BOOK = "book_appointment"
-RESCHEDULE = "reschedule_appointment"
-CANCEL = "cancel_appointment"
-REGISTER = "register_patient"
-HAND_OFF = "hand_off_to_staff"
+BOOK = ToolName.BOOK_APPOINTMENT
+RESCHEDULE = ToolName.RESCHEDULE_APPOINTMENT
+CANCEL = ToolName.CANCEL_APPOINTMENT
+REGISTER = ToolName.REGISTER_PATIENT
+HAND_OFF = ToolName.HAND_OFF_TO_STAFF
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,6 @@ def statistics_for_period(
 def _new_patients(
     *, start: datetime, end: datetime, organization_ids: list[uuid.UUID] | None
 ) -> int:
-    from booking.models import Patient
-
     patients = _narrow(Patient.objects.all(), organization_ids)
     return patients.filter(created_at__gte=start, created_at__lt=end).count()
 

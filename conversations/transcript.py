@@ -1,7 +1,7 @@
 """A conversation as staff read it: messages and Lexi's actions in order, in plain words.
 
-Read-only formatting for the staff console. Tool call results come from Lexi's tools
-(lexi/tools/); anything unexpected in them is shown as "did X", never trusted as markup.
+Read-only formatting for the staff console. Lexi's registry of tools
+(lexi/tools/registry.py) says what each tool call did.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from conversations.models import DELIVERY_TROUBLE, Conversation, DeliveryStatus, Message, ToolCall
+from lexi.tools.registry import ToolName, tool_summary
 from sms.errors import delivery_error_text
+from tenants.clock import time_for_staff
 from tenants.models import Organization
 
 ROLE_LABELS: dict[str, str] = {
@@ -22,18 +22,6 @@ ROLE_LABELS: dict[str, str] = {
     Message.Role.ASSISTANT: "Lexi",
     Message.Role.STAFF: "Staff",
     Message.Role.SYSTEM: "System",
-}
-
-_FAILED = {
-    "book_appointment": "Booking failed",
-    "reschedule_appointment": "Rescheduling failed",
-    "cancel_appointment": "Cancelling failed",
-    "register_patient": "Registering the patient failed",
-    "find_patient": "Looking up the patient failed",
-    "find_slots": "Looking for free slots failed",
-    "list_appointments": "Listing appointments failed",
-    "get_office_info": "Reading the office information failed",
-    "hand_off_to_staff": "Handing off to staff failed",
 }
 
 
@@ -74,8 +62,7 @@ def transcript_for(*, conversation: Conversation) -> list[TranscriptEntry]:
 
 
 def time_text(value: datetime, organization: Organization) -> str:
-    local = timezone.localtime(value, organization.tzinfo)
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    return time_for_staff(value, tz=organization.tzinfo)
 
 
 def _message_entry(message: Message, organization: Organization) -> TranscriptEntry:
@@ -116,79 +103,20 @@ def _action_entry(tool_call: ToolCall, organization: Organization) -> Transcript
         kind="action",
         at=tool_call.created_at,
         time_text=time_text(tool_call.created_at, organization),
-        summary=tool_call_summary(tool_call, organization=organization),
+        summary=tool_summary(
+            name=tool_call.name,
+            arguments=tool_call.arguments,
+            result=tool_call.result,
+            error=tool_call.error,
+            tz=organization.tzinfo,
+        ),
         failed=failed,
-        highlight="Handed off to staff" if tool_call.name == "hand_off_to_staff" else "",
+        highlight="Handed off to staff" if tool_call.name == ToolName.HAND_OFF_TO_STAFF else "",
         arguments_json=_pretty(tool_call.arguments),
         result_json=_pretty(tool_call.result),
         error=tool_call.error,
         duration_ms=tool_call.duration_ms,
     )
-
-
-def tool_call_summary(tool_call: ToolCall, *, organization: Organization) -> str:
-    """What Lexi did, e.g. 'Booked Cleaning with Dr. Pearl — Tue 1 Dec, 10:00'."""
-    result = tool_call.result if isinstance(tool_call.result, dict) else {}
-    arguments = tool_call.arguments if isinstance(tool_call.arguments, dict) else {}
-    name = tool_call.name
-    if tool_call.error:
-        label = _FAILED.get(name, f"{name} failed")
-        detail = _text(result.get("message"))
-        return f"{label}: {detail or tool_call.error}"
-    when = _when(result, organization)
-    visit = _visit(result)
-    if name == "book_appointment":
-        return f"Booked {visit}{when}"
-    if name == "reschedule_appointment":
-        return f"Rescheduled {visit}{when}"
-    if name == "cancel_appointment":
-        return f"Cancelled the appointment{when}"
-    if name == "register_patient":
-        who = " ".join(_text(result.get(k)) for k in ("first_name", "last_name")).strip()
-        return f"Registered a new patient: {who}" if who else "Registered a new patient"
-    if name == "find_patient":
-        return _counted(result.get("patients"), "patient", "on this phone")
-    if name == "find_slots":
-        kind = _text(result.get("appointment_type"))
-        return _counted(result.get("slots"), f"free {kind} slot" if kind else "free slot", "")
-    if name == "list_appointments":
-        return _counted(result.get("appointments"), "upcoming appointment", "")
-    if name == "get_office_info":
-        return "Read the office information"
-    if name == "hand_off_to_staff":
-        reason = _text(arguments.get("reason"))
-        return f"Handed off to staff: {reason}" if reason else "Handed off to staff"
-    return f"Used {name}"
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _visit(result: dict[str, Any]) -> str:
-    kind = _text(result.get("appointment_type")) or "an appointment"
-    provider = _text(result.get("provider"))
-    return f"{kind} with {provider}" if provider else kind
-
-
-def _when(result: dict[str, Any], organization: Organization) -> str:
-    start = _text(result.get("start"))
-    if start:
-        try:
-            parsed = datetime.fromisoformat(start)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return f" — {time_text(parsed, organization)}"
-    fallback = _text(result.get("start_text"))
-    return f" — {fallback}" if fallback else ""
-
-
-def _counted(items: Any, noun: str, where: str) -> str:
-    count = len(items) if isinstance(items, list) else 0
-    plural = noun if count == 1 else f"{noun}s"
-    found = f"Found {count} {plural}" if count else f"Found no {plural}"
-    return f"{found} {where}".strip()
 
 
 def _pretty(value: Any) -> str:

@@ -17,6 +17,7 @@ from conversations.selectors import messages_recent, tool_calls_succeeded
 from conversations.services import conversation_flag
 from lexi.context import TurnContext, TurnReply
 from lexi.engines import Engine, engine_for, offline_engine
+from lexi.tools.registry import APPOINTMENT_CHANGES, ToolName
 from tenants.scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -56,17 +57,14 @@ def _last_resort(conversation: Conversation) -> TurnReply:
     )
 
 
-# What a model may already have done in a turn before it failed: the patient must hear of it.
-_ACTIONS = frozenset({"book_appointment", "reschedule_appointment", "cancel_appointment"})
-
-
 def _done_before_failing(message: Message) -> str:
-    """A confirmation of what the failed turn already did, or "" if it changed nothing."""
+    """A confirmation of what the failed turn already did, or "" if it changed nothing: the
+    patient must hear of a booking a model made before it failed."""
     lines = []
-    for call in tool_calls_succeeded(message=message, names=_ACTIONS):
+    for call in tool_calls_succeeded(message=message, names=APPOINTMENT_CHANGES):
         result = call.result or {}
         when = result.get("start_text", "")
-        if call.name == "cancel_appointment":
+        if call.name == ToolName.CANCEL_APPOINTMENT:
             lines.append(f"Your appointment on {when} is cancelled.")
         else:
             kind, provider = result.get("appointment_type", "visit"), result.get("provider", "")

@@ -8,6 +8,7 @@ from datetime import date
 from datetime import time as time_of_day
 from typing import Any
 
+from lexi.tools.names import ToolName
 from lexi.tools.schemas import TOOL_PARAMETERS
 
 MAX_STRING = 200
@@ -41,7 +42,7 @@ def arguments_parse(raw: dict[str, Any] | str | None) -> dict[str, Any]:
     return value
 
 
-def arguments_validate(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+def arguments_validate(name: ToolName, arguments: dict[str, Any]) -> dict[str, Any]:
     """Check the arguments against the tool's schema; returns them with strings stripped."""
     schema = TOOL_PARAMETERS[name]
     properties: dict[str, Any] = schema["properties"]

@@ -5,44 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 
+from booking.errors import BookingError
 from conversations.services import tool_call_log
 from lexi.context import TurnContext
 from lexi.tools.arguments import ToolError, arguments_parse, arguments_validate
-from lexi.tools.office import get_office_info
-from lexi.tools.patients import find_patient, register_patient
+from lexi.tools.registry import tool_for
 from lexi.tools.results import ToolResult
-from lexi.tools.scheduling import (
-    book_appointment,
-    cancel_appointment,
-    find_slots,
-    list_appointments,
-    reschedule_appointment,
-)
 from lexi.tools.schemas import TOOL_NAMES
-from lexi.tools.staff import hand_off_to_staff
 from tenants.scoping import tenant_scope
 
 # The package's name, as before it was split, so existing log filters and dashboards still match.
 logger = logging.getLogger("lexi.tools")
-
-ToolHandler = Callable[[TurnContext, dict[str, Any]], dict[str, Any]]
-
-_HANDLERS: dict[str, ToolHandler] = {
-    "get_office_info": get_office_info,
-    "find_patient": find_patient,
-    "register_patient": register_patient,
-    "list_appointments": list_appointments,
-    "find_slots": find_slots,
-    "book_appointment": book_appointment,
-    "reschedule_appointment": reschedule_appointment,
-    "cancel_appointment": cancel_appointment,
-    "hand_off_to_staff": hand_off_to_staff,
-}
 
 
 def _arguments_for_log(raw: dict[str, Any] | str | None) -> dict[str, Any]:
@@ -58,9 +35,8 @@ def _arguments_for_log(raw: dict[str, Any] | str | None) -> dict[str, Any]:
 
 
 def _execute(context: TurnContext, name: str, raw: dict[str, Any] | str | None) -> ToolResult:
-    from booking.errors import BookingError
-
-    if name not in _HANDLERS:
+    tool = tool_for(name)
+    if tool is None:
         return ToolResult(
             name=name,
             ok=False,
@@ -68,10 +44,10 @@ def _execute(context: TurnContext, name: str, raw: dict[str, Any] | str | None) 
             message=f"There is no tool '{name}'. Tools: {', '.join(sorted(TOOL_NAMES))}.",
         )
     try:
-        arguments = arguments_validate(name, arguments_parse(raw))
+        arguments = arguments_validate(tool.name, arguments_parse(raw))
         # A savepoint, so a failed write leaves the turn's transaction usable.
         with transaction.atomic():
-            data = _HANDLERS[name](context, arguments)
+            data = tool.handler(context, arguments)
     except ToolError as exc:
         return ToolResult(name=name, ok=False, error=exc.code, message=exc.message)
     except BookingError as exc:

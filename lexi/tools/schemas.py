@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lexi.tools.names import ToolName
+
 DEFAULT_SLOT_LIMIT = 3
 MAX_SLOT_LIMIT = 10
 PARTS_OF_DAY = ("morning", "afternoon", "evening")
@@ -13,11 +15,13 @@ def _string(description: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "description": description, **extra}
 
 
-def _schema(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict:
+def _schema(
+    name: ToolName, description: str, properties: dict[str, Any], required: list[str]
+) -> dict:
     return {
         "type": "function",
         "function": {
-            "name": name,
+            "name": name.value,
             "description": description,
             "parameters": {
                 "type": "object",
@@ -33,7 +37,7 @@ _DATE_HELP = "A date as YYYY-MM-DD, in the office's timezone."
 
 TOOL_SCHEMAS: list[dict[str, Any]] = [
     _schema(
-        "get_office_info",
+        ToolName.GET_OFFICE_INFO,
         "The office's name, phone, address, hours, services, policies, appointment types, "
         "providers, and today's date and time in the office's timezone. With `date`, also "
         "whether the office is open that day (holidays and closures included).",
@@ -41,7 +45,7 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         [],
     ),
     _schema(
-        "find_patient",
+        ToolName.FIND_PATIENT,
         "Find the patients registered with the phone number the patient is texting from. "
         "Optionally narrow by name. Several patients may share one phone.",
         {
@@ -51,7 +55,7 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         [],
     ),
     _schema(
-        "register_patient",
+        ToolName.REGISTER_PATIENT,
         "Register a new patient under the phone number the patient is texting from. "
         "Ask for first name, last name and date of birth first.",
         {
@@ -62,13 +66,13 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         ["first_name", "last_name", "date_of_birth"],
     ),
     _schema(
-        "list_appointments",
+        ToolName.LIST_APPOINTMENTS,
         "The upcoming appointments of the patients on the texting phone number.",
         {"patient_id": _string("Only this patient's appointments (an id from find_patient).")},
         [],
     ),
     _schema(
-        "find_slots",
+        ToolName.FIND_SLOTS,
         "Free appointment slots. Offer only slots this returns; never invent availability.",
         {
             "appointment_type": _string(
@@ -96,7 +100,7 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         ["appointment_type"],
     ),
     _schema(
-        "book_appointment",
+        ToolName.BOOK_APPOINTMENT,
         "Book a slot that find_slots offered, for a patient on the texting phone. "
         "Only after the patient has confirmed that exact slot.",
         {
@@ -107,7 +111,7 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         ["slot_id", "patient_id"],
     ),
     _schema(
-        "reschedule_appointment",
+        ToolName.RESCHEDULE_APPOINTMENT,
         "Move an upcoming appointment to a slot that find_slots offered, after the patient "
         "confirmed it.",
         {
@@ -117,7 +121,7 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         ["appointment_id", "slot_id"],
     ),
     _schema(
-        "cancel_appointment",
+        ToolName.CANCEL_APPOINTMENT,
         "Cancel an upcoming appointment, after the patient confirmed they want it cancelled.",
         {
             "appointment_id": _string("The appointment_id from list_appointments."),
@@ -126,7 +130,7 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         ["appointment_id"],
     ),
     _schema(
-        "hand_off_to_staff",
+        ToolName.HAND_OFF_TO_STAFF,
         "Flag this conversation for the office staff: emergencies, requests for a person, "
         "anything Lexi cannot handle.",
         {"reason": _string("A short reason for the staff.")},
@@ -134,9 +138,9 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
     ),
 ]
 
-TOOL_NAMES: frozenset[str] = frozenset(s["function"]["name"] for s in TOOL_SCHEMAS)
+TOOL_NAMES: frozenset[ToolName] = frozenset(ToolName)
 # Each tool's JSON-schema parameters: the arguments are validated against the same schema the
 # model was shown, so the two cannot drift apart.
-TOOL_PARAMETERS: dict[str, dict[str, Any]] = {
-    s["function"]["name"]: s["function"]["parameters"] for s in TOOL_SCHEMAS
+TOOL_PARAMETERS: dict[ToolName, dict[str, Any]] = {
+    ToolName(s["function"]["name"]): s["function"]["parameters"] for s in TOOL_SCHEMAS
 }

@@ -16,6 +16,7 @@ from lexi.engines.offline.patients import PatientSteps
 from lexi.engines.offline.slots import SlotSteps, when_merge
 from lexi.engines.offline.turn import OFFER_COUNT, names_list
 from lexi.engines.offline.understand import Intent, appointment_type_pick, intent_detect, yes_no
+from lexi.tools.names import ToolName
 
 __all__ = ["AppointmentSteps", "long_text"]
 
@@ -77,7 +78,7 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
         picked = appointment_type_pick(text, types=self.types())
         if picked is None and len(raw) <= 60 and intent_detect(text) in (None, Intent.BOOK):
             # The office may know words we don't (its types' keywords): ask the tool.
-            result = self.tool("find_slots", appointment_type=raw.strip()[:200], limit=1)
+            result = self.tool(ToolName.FIND_SLOTS, appointment_type=raw.strip()[:200], limit=1)
             picked = result.data.get("appointment_type") if result.ok else None
         if picked is None:
             return None
@@ -115,13 +116,13 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
         slot = state.chosen or {}
         if state.flow == "reschedule" and state.appointment:
             result = self.tool(
-                "reschedule_appointment",
+                ToolName.RESCHEDULE_APPOINTMENT,
                 appointment_id=state.appointment["appointment_id"],
                 slot_id=slot["slot_id"],
             )
         else:
             result = self.tool(
-                "book_appointment", slot_id=slot["slot_id"], patient_id=state.patient_id
+                ToolName.BOOK_APPOINTMENT, slot_id=slot["slot_id"], patient_id=state.patient_id
             )
         if result.ok:
             data = result.data
@@ -153,7 +154,7 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
         when = when_parse(text, today=self.today)
         if when is not None:
             state.when = when.as_state()
-        result = self.tool("list_appointments")
+        result = self.tool(ToolName.LIST_APPOINTMENTS)
         if not result.ok:
             return self.trouble(result)
         state.appointments = [
@@ -223,7 +224,7 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             state.flow_reset()
             return f"OK, I've kept your {what}. Anything else I can help with?"
         result = self.tool(
-            "cancel_appointment",
+            ToolName.CANCEL_APPOINTMENT,
             appointment_id=appointment["appointment_id"],
             reason="Patient asked by text",
         )

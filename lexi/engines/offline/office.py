@@ -11,6 +11,7 @@ from lexi.engines.offline.dates import when_parse
 from lexi.engines.offline.slots import slot_keep
 from lexi.engines.offline.turn import OFFER_COUNT, TurnBase
 from lexi.engines.offline.understand import Intent, info_topics
+from lexi.tools.names import ToolName
 
 __all__ = ["OfficeSteps"]
 
@@ -76,7 +77,7 @@ class OfficeSteps(TurnBase):
         topics = info_topics(text) or ["hours", "address"]
         day = self._day_asked(text) if "hours" in topics else None
         arguments = {"date": day.isoformat()} if day is not None else {}
-        result = self.tool("get_office_info", **arguments)
+        result = self.tool(ToolName.GET_OFFICE_INFO, **arguments)
         if not result.ok:
             return self.trouble(result)
         data = result.data
@@ -123,7 +124,7 @@ class OfficeSteps(TurnBase):
         emergency_type = self.emergency_type()
         slot = None
         if emergency_type:
-            result = self.tool("find_slots", appointment_type=emergency_type, limit=1)
+            result = self.tool(ToolName.FIND_SLOTS, appointment_type=emergency_type, limit=1)
             slots = result.data.get("slots", []) if result.ok else []
             slot = slots[0] if slots else None
         state.flow_reset()
@@ -142,7 +143,7 @@ class OfficeSteps(TurnBase):
         return " ".join([*parts, self.ask("confirm", question)])
 
     def appointments_tell(self) -> str:
-        result = self.tool("list_appointments")
+        result = self.tool(ToolName.LIST_APPOINTMENTS)
         if not result.ok:
             return self.trouble(result)
         upcoming = result.data.get("appointments", [])

@@ -8,6 +8,7 @@ from typing import Any
 from lexi.engines.offline.dates import dob_parse, index_pick
 from lexi.engines.offline.turn import TurnBase, names_list
 from lexi.engines.offline.understand import intent_detect, name_parse, yes_no
+from lexi.tools.names import ToolName
 
 __all__ = ["PatientSteps"]
 
@@ -21,7 +22,7 @@ class PatientSteps(TurnBase):
         if state.patient_id:
             return None
         if not state.identified:
-            result = self.tool("find_patient")
+            result = self.tool(ToolName.FIND_PATIENT)
             if not result.ok:
                 return self.trouble(result)
             state.identified = True
@@ -96,7 +97,7 @@ class PatientSteps(TurnBase):
                 "dob", f"Thanks, {state.reg_first}. What's the date of birth? (e.g. 3/14/1985)"
             )
         result = self.tool(
-            "register_patient",
+            ToolName.REGISTER_PATIENT,
             first_name=state.reg_first,
             last_name=state.reg_last,
             date_of_birth=born.isoformat(),

@@ -13,6 +13,7 @@ from lexi.engines.offline.dates import When, choice_pick, when_parse
 from lexi.engines.offline.turn import OFFER_COUNT, TurnBase, names_list
 from lexi.engines.offline.understand import wants_earlier, wants_later, yes_no
 from lexi.tools import ToolResult
+from lexi.tools.names import ToolName
 
 __all__ = ["SlotSteps", "slot_keep", "when_merge"]
 
@@ -191,7 +192,9 @@ class SlotSteps(TurnBase):
         else:
             slots = self._search(when, start_time=_start_time_for(when))
         if slots is None:
-            return self.trouble(ToolResult(name="find_slots", ok=False, error="search_failed"))
+            return self.trouble(
+                ToolResult(name=ToolName.FIND_SLOTS, ok=False, error="search_failed")
+            )
         slots = _by_preference(slots, when)
         if slots and when.hour is not None and after is None:
             exact = slots[0]
@@ -242,7 +245,7 @@ class SlotSteps(TurnBase):
             arguments["part_of_day"] = part
         if start_time:
             arguments["start_time"] = start_time
-        result = self.tool("find_slots", **arguments)
+        result = self.tool(ToolName.FIND_SLOTS, **arguments)
         if not result.ok:
             return None
         return list(result.data.get("slots", []))

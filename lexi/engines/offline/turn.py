@@ -15,6 +15,7 @@ from typing import Any
 from lexi.context import TurnContext
 from lexi.engines.offline.state import State
 from lexi.tools import ToolResult, tool_run
+from lexi.tools.names import ToolName
 
 __all__ = ["OFFER_COUNT", "TurnBase", "names_list"]
 
@@ -54,10 +55,10 @@ class TurnBase:
         """The next question or action of the task in progress (the dialogue routes it)."""
         raise NotImplementedError
 
-    def tool(self, name: str, **arguments: Any) -> ToolResult:
+    def tool(self, name: ToolName, **arguments: Any) -> ToolResult:
         self.tool_calls += 1
         result = tool_run(context=self.context, name=name, arguments=arguments)
-        if name == "hand_off_to_staff" and result.ok:
+        if name == ToolName.HAND_OFF_TO_STAFF and result.ok:
             self.flagged = True
         return result
 
@@ -85,14 +86,14 @@ class TurnBase:
     def handoff(self, reason: str) -> bool:
         if self.context.conversation.needs_attention:
             return True  # staff are already asked to look; one flag until they clear it
-        result = self.tool("hand_off_to_staff", reason=reason)
+        result = self.tool(ToolName.HAND_OFF_TO_STAFF, reason=reason)
         self.state.handed_off = self.state.handed_off or result.ok
         return result.ok
 
     def types(self) -> list[str]:
         """The office's appointment types, asked once per conversation."""
         if not self.state.types:
-            result = self.tool("get_office_info")
+            result = self.tool(ToolName.GET_OFFICE_INFO)
             if result.ok:
                 self.state.types = list(result.data.get("appointment_types", []))
                 self.state.providers = list(result.data.get("providers", []))
