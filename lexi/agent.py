@@ -96,11 +96,17 @@ def _fallback(
     return reply
 
 
-def run_turn(*, conversation: Conversation, message: Message) -> TurnReply:
-    """Lexi's reply to `message` (already stored). Never raises for an engine's failure."""
+def run_turn(
+    *, conversation: Conversation, message: Message, engine: Engine | None = None
+) -> TurnReply:
+    """Lexi's reply to `message` (already stored). Never raises for an engine's failure.
+
+    `engine` is the one the channel chose for this turn (`engine_for`), else chosen here.
+    """
     with tenant_scope(conversation.organization):
         was_flagged = conversation.needs_attention
-        engine: Engine = engine_for(conversation.organization)
+        if engine is None:
+            engine = engine_for(conversation.organization)
         history = (
             _history(conversation=conversation, message=message) if engine.uses_history else []
         )
@@ -109,7 +115,7 @@ def run_turn(*, conversation: Conversation, message: Message) -> TurnReply:
             reply = engine.reply(context=context, history=history)
         except Exception as exc:
             reason = getattr(exc, "reason", "") or type(exc).__name__
-            if engine.name == "offline":
+            if not engine.falls_back:
                 logger.exception("Lexi offline engine failed (conversation %s)", conversation.pk)
                 conversation_flag(conversation=conversation, reason=f"Lexi failed: {reason}")
                 reply = _last_resort(conversation)

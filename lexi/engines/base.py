@@ -18,6 +18,11 @@ class EngineFailure(Exception):
 class Engine(Protocol):
     name: str
     uses_history: bool  # False: the turn need not load the message window for it
+    # True: it calls nothing over the network, so the channel may run the whole answer in one
+    # transaction; False: it waits on a model, and no lock may be held meanwhile.
+    answers_in_transaction: bool
+    # True: when it fails, the offline engine answers instead; False: it is the last resort.
+    falls_back: bool
 
     def reply(self, *, context: TurnContext, history: list[Message]) -> TurnReply:
         """Answer `context.message`. `history` is the prior window, oldest first, without it."""

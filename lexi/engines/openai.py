@@ -23,6 +23,7 @@ from lexi.engines.base import EngineFailure
 from lexi.history import MAX_MESSAGE_CHARS, history_messages
 from lexi.prompts import system_prompt
 from lexi.tools import TOOL_SCHEMAS, tool_run
+from tenants.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,10 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
 
 
 class OpenAIEngine:
-    name = "openai"
+    name: str = Organization.Engine.OPENAI.value
     uses_history = True
+    answers_in_transaction = False  # no lock may wait on the network
+    falls_back = True
 
     def __init__(
         self,

@@ -3,7 +3,7 @@
 import pytest
 
 from lexi.agent import run_turn
-from lexi.engines import engine_name_for
+from lexi.engines import engine_for, engine_name_for
 from tenants.scoping import tenant_scope
 from tests.lexi.conftest import conversation_start, lexi_says, patient_says
 from tests.lexi.openai_server import text_completion, tool_call, tool_calls_completion
@@ -28,6 +28,20 @@ def test_the_organizations_engine_wins_over_the_servers(org_a, settings):
     settings.LEXI_ENGINE = "offline"
     org_a.lexi_engine = "openai"
     assert engine_name_for(org_a) == "openai"
+
+
+def test_only_the_offline_engine_answers_inside_a_transaction_and_has_no_fallback(org_a, settings):
+    settings.OPENAI_API_KEY = "sk-test"
+    org_a.lexi_engine = "openai"
+    model = engine_for(org_a)
+    assert (model.name, model.answers_in_transaction, model.falls_back) == ("openai", False, True)
+    org_a.lexi_engine = "offline"
+    offline = engine_for(org_a)
+    assert (offline.name, offline.answers_in_transaction, offline.falls_back) == (
+        "offline",
+        True,
+        False,
+    )
 
 
 def test_the_current_message_is_sent_once_after_the_window(openai_server, clinic_a, settings):

@@ -16,6 +16,7 @@ from conversations.models import Message
 from lexi.context import TurnContext, TurnReply
 from lexi.engines.offline.dialogue import MAX_SMS_CHARS, Turn
 from lexi.engines.offline.state import state_load, state_save
+from tenants.models import Organization
 
 __all__ = ["OfflineEngine", "sms_fit"]
 
@@ -30,10 +31,12 @@ def sms_fit(text: str, *, limit: int = MAX_SMS_CHARS) -> str:
 
 
 class OfflineEngine:
-    name = "offline"
+    name: str = Organization.Engine.OFFLINE.value
     # Its memory is `lexi_state`; the history only tells, after a model failed, whether the
     # patient was already greeted.
     uses_history = False
+    answers_in_transaction = True
+    falls_back = False  # it is the fallback
 
     def reply(self, *, context: TurnContext, history: list[Message]) -> TurnReply:
         context = replace(context, engine=self.name)
