@@ -18,7 +18,7 @@ from conversations.services import conversation_flag
 from lexi.context import TurnContext, TurnReply
 from lexi.engines import Engine, engine_for, offline_engine
 from lexi.tools.registry import APPOINTMENT_CHANGES, ToolName
-from tenants.scoping import tenant_scope
+from tenants.scoping import scope_required
 
 logger = logging.getLogger(__name__)
 
@@ -101,57 +101,56 @@ def run_turn(
 ) -> TurnReply:
     """Lexi's reply to `message` (already stored). Never raises for an engine's failure.
 
+    Runs inside the conversation's tenant scope, which the channel opened (ScopeError if not).
     `engine` is the one the channel chose for this turn (`engine_for`), else chosen here.
     """
-    with tenant_scope(conversation.organization):
-        was_flagged = conversation.needs_attention
-        if engine is None:
-            engine = engine_for(conversation.organization)
-        history = (
-            _history(conversation=conversation, message=message) if engine.uses_history else []
-        )
-        context = _context(conversation=conversation, message=message, engine=engine.name)
-        try:
-            reply = engine.reply(context=context, history=history)
-        except Exception as exc:
-            reason = getattr(exc, "reason", "") or type(exc).__name__
-            if not engine.falls_back:
-                logger.exception("Lexi offline engine failed (conversation %s)", conversation.pk)
-                conversation_flag(conversation=conversation, reason=f"Lexi failed: {reason}")
-                reply = _last_resort(conversation)
-                reply.flagged = True
-            else:
-                logger.warning(
-                    "Lexi engine %s failed: %s (conversation %s); falling back",
-                    engine.name,
-                    reason,
-                    conversation.pk,
-                )
-                reply = _fallback(
-                    conversation=conversation, message=message, history=history, reason=reason
-                )
-                reply.usage = {
-                    **reply.usage,
-                    "fallback_from": {
-                        "engine": engine.name,
-                        "reason": reason,
-                        **getattr(exc, "usage", {}),
-                    },
-                }
-        if not reply.text.strip():
-            conversation_flag(conversation=conversation, reason="Lexi had no reply")
+    scope_required(conversation.organization_id)
+    was_flagged = conversation.needs_attention
+    if engine is None:
+        engine = engine_for(conversation.organization)
+    history = _history(conversation=conversation, message=message) if engine.uses_history else []
+    context = _context(conversation=conversation, message=message, engine=engine.name)
+    try:
+        reply = engine.reply(context=context, history=history)
+    except Exception as exc:
+        reason = getattr(exc, "reason", "") or type(exc).__name__
+        if not engine.falls_back:
+            logger.exception("Lexi offline engine failed (conversation %s)", conversation.pk)
+            conversation_flag(conversation=conversation, reason=f"Lexi failed: {reason}")
             reply = _last_resort(conversation)
             reply.flagged = True
-        if conversation.needs_attention and not was_flagged:
-            reply.flagged = True
-        reply.text = reply.text.strip()[:MAX_REPLY_CHARS]
-        logger.info(
-            "Lexi turn: engine=%s fell_back=%s flagged=%s tools=%d (conversation %s)",
-            reply.engine,
-            reply.fell_back,
-            reply.flagged,
-            reply.tool_calls,
-            conversation.pk,
-        )
-        logger.debug("Lexi reply: %s", reply.text)
-        return reply
+        else:
+            logger.warning(
+                "Lexi engine %s failed: %s (conversation %s); falling back",
+                engine.name,
+                reason,
+                conversation.pk,
+            )
+            reply = _fallback(
+                conversation=conversation, message=message, history=history, reason=reason
+            )
+            reply.usage = {
+                **reply.usage,
+                "fallback_from": {
+                    "engine": engine.name,
+                    "reason": reason,
+                    **getattr(exc, "usage", {}),
+                },
+            }
+    if not reply.text.strip():
+        conversation_flag(conversation=conversation, reason="Lexi had no reply")
+        reply = _last_resort(conversation)
+        reply.flagged = True
+    if conversation.needs_attention and not was_flagged:
+        reply.flagged = True
+    reply.text = reply.text.strip()[:MAX_REPLY_CHARS]
+    logger.info(
+        "Lexi turn: engine=%s fell_back=%s flagged=%s tools=%d (conversation %s)",
+        reply.engine,
+        reply.fell_back,
+        reply.flagged,
+        reply.tool_calls,
+        conversation.pk,
+    )
+    logger.debug("Lexi reply: %s", reply.text)
+    return reply

@@ -3,8 +3,9 @@
 A thin wrapper over django-scopes. The scope lives in a contextvar (safe under threads and
 async); tenant-owned models use `TenantManager`, which fails closed: any query outside a scope
 raises `ScopeError` instead of returning every clinic's rows. Open a scope at the edges (the
-webhook, the admin, a command) with `tenant_scope(...)`; opt out with `unscoped()` only for
-routing, migrations and platform administration.
+webhook, the admin, a command, a task) with `tenant_scope(...)` and assert it below them with
+`scope_required(...)`; opt out with `unscoped()` only for routing, migrations and platform
+administration.
 """
 
 from __future__ import annotations

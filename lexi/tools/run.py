@@ -16,7 +16,7 @@ from lexi.tools.arguments import ToolError, arguments_parse, arguments_validate
 from lexi.tools.registry import tool_for
 from lexi.tools.results import ToolResult
 from lexi.tools.schemas import TOOL_NAMES
-from tenants.scoping import tenant_scope
+from tenants.scoping import scope_required
 
 # The package's name, as before it was split, so existing log filters and dashboards still match.
 logger = logging.getLogger("lexi.tools")
@@ -69,31 +69,31 @@ def tool_run(
     Unknown tools, bad JSON, invalid arguments and booking refusals come back as error results;
     anything unexpected becomes `internal_error` (logged with its traceback).
     """
+    scope_required(context.organization)
     started = time.monotonic()
-    with tenant_scope(context.organization):
-        try:
-            result = _execute(context, name, arguments)
-        except Exception:
-            logger.exception("Lexi tool %s failed (conversation %s)", name, context.conversation.pk)
-            result = ToolResult(
-                name=name,
-                ok=False,
-                error="internal_error",
-                message="Something went wrong on our side. Offer to have the staff follow up.",
-            )
-        duration_ms = int((time.monotonic() - started) * 1000)
-        tool_call_log(
-            conversation=context.conversation,
-            message=context.message,
-            name=name[:64],
-            arguments=_arguments_for_log(arguments),
-            result=result.as_model_payload(),
-            error=result.error,
-            duration_ms=duration_ms,
-            call_id=call_id[:100],
-            round=context.round,
-            engine=context.engine,
+    try:
+        result = _execute(context, name, arguments)
+    except Exception:
+        logger.exception("Lexi tool %s failed (conversation %s)", name, context.conversation.pk)
+        result = ToolResult(
+            name=name,
+            ok=False,
+            error="internal_error",
+            message="Something went wrong on our side. Offer to have the staff follow up.",
         )
+    duration_ms = int((time.monotonic() - started) * 1000)
+    tool_call_log(
+        conversation=context.conversation,
+        message=context.message,
+        name=name[:64],
+        arguments=_arguments_for_log(arguments),
+        result=result.as_model_payload(),
+        error=result.error,
+        duration_ms=duration_ms,
+        call_id=call_id[:100],
+        round=context.round,
+        engine=context.engine,
+    )
     logger.info(
         "Lexi tool %s %s in %d ms (conversation %s)",
         name,

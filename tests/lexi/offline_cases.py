@@ -18,7 +18,6 @@ from booking.models import Appointment, AppointmentType, Patient, Provider
 from conversations.models import Conversation, Message
 from conversations.selectors import messages_recent
 from lexi.context import TurnContext, TurnReply
-from lexi.engines.offline import OfflineEngine
 from tenants.models import Organization
 from tenants.scoping import tenant_scope
 from tests.booking.factories import (
@@ -29,6 +28,7 @@ from tests.booking.factories import (
 )
 from tests.factories import ConversationFactory
 from tests.lexi.conftest import lexi_says, patient_says
+from tests.lexi.edge import OfflineEngine
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=NEW_YORK)  # a Monday

@@ -1,11 +1,15 @@
 """run_turn: the engine it picks, the history it sends, what it reports."""
 
+from contextlib import nullcontext
+
 import pytest
 
-from lexi.agent import run_turn
+from conversations.models import ToolCall
+from lexi import agent
 from lexi.engines import engine_for, engine_name_for
-from tenants.scoping import tenant_scope
+from tenants.scoping import ScopeError, tenant_scope
 from tests.lexi.conftest import conversation_start, lexi_says, patient_says
+from tests.lexi.edge import run_turn
 from tests.lexi.openai_server import text_completion, tool_call, tool_calls_completion
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +95,13 @@ def test_a_turn_without_a_flag_reports_none(openai_server, clinic_a):
     with tenant_scope(clinic_a.organization):
         conversation.refresh_from_db()
     assert not conversation.needs_attention
+
+
+def test_a_turn_outside_its_organizations_scope_refuses_and_calls_no_tool(clinic_a, clinic_b):
+    conversation = conversation_start(clinic_a.organization)
+    message = patient_says(conversation, "I'd like a cleaning tomorrow")
+    for wrong in (nullcontext(), tenant_scope(clinic_b.organization)):
+        with wrong, pytest.raises(ScopeError):
+            agent.run_turn(conversation=conversation, message=message)
+    with tenant_scope(clinic_a.organization):
+        assert not ToolCall.objects.exists()

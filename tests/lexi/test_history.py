@@ -6,10 +6,10 @@ import pytest
 
 from conversations.models import Message
 from conversations.services import message_log, tool_call_log
-from lexi.agent import run_turn
 from lexi.history import history_messages, tokens_estimate
 from tenants.scoping import tenant_scope
 from tests.lexi.conftest import conversation_start, lexi_says, patient_says
+from tests.lexi.edge import run_turn
 from tests.lexi.openai_server import text_completion
 
 pytestmark = pytest.mark.django_db

@@ -16,12 +16,12 @@ import time_machine
 
 from booking.models import Appointment
 from conversations.models import Conversation, Message, ToolCall
-from lexi.agent import run_turn
 from lexi.context import TurnContext
-from lexi.engines.offline import OfflineEngine, sms_fit
+from lexi.engines.offline import sms_fit
 from tenants.scoping import tenant_scope
 from tests.factories import ConversationFactory
 from tests.lexi.conftest import lexi_says, patient_says
+from tests.lexi.edge import OfflineEngine, run_turn
 from tests.lexi.offline_cases import (
     NOW,
     PHONE,

@@ -6,9 +6,10 @@ import pytest
 
 from booking.models import Appointment
 from conversations.models import Message, ToolCall
-from lexi.agent import MAX_REPLY_CHARS, run_turn
+from lexi.agent import MAX_REPLY_CHARS
 from tenants.scoping import tenant_scope
 from tests.lexi.conftest import conversation_start, lexi_says, patient_says
+from tests.lexi.edge import run_turn
 from tests.lexi.openai_server import (
     last_tool_result,
     text_completion,

@@ -5,9 +5,9 @@ import time
 import pytest
 
 from conversations.models import ToolCall
-from lexi.agent import run_turn
 from tenants.scoping import tenant_scope
 from tests.lexi.conftest import conversation_start, patient_says
+from tests.lexi.edge import run_turn
 from tests.lexi.openai_server import (
     Respond,
     text_completion,

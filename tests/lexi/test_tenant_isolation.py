@@ -9,10 +9,10 @@ from django.utils import timezone
 from booking.models import Appointment, Patient
 from booking.selectors import slots_available
 from conversations.models import Conversation, ToolCall
-from lexi.agent import run_turn
 from tenants.scoping import tenant_scope, unscoped
 from tests.booking.factories import AppointmentFactory, PatientFactory
 from tests.lexi.conftest import SENDER, conversation_start, patient_says
+from tests.lexi.edge import run_turn
 from tests.lexi.openai_server import text_completion, tool_call, tool_calls_completion
 
 pytestmark = pytest.mark.django_db

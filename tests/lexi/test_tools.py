@@ -9,10 +9,11 @@ from django.utils import timezone
 from booking.models import Appointment, Patient, ScheduleBlock
 from conversations.models import ToolCall
 from lexi.context import TurnContext
-from lexi.tools import TOOL_NAMES, TOOL_SCHEMAS, start_text, tool_run
+from lexi.tools import TOOL_NAMES, TOOL_SCHEMAS, start_text
 from tenants.scoping import tenant_scope
 from tests.booking.factories import AppointmentFactory, ClosureFactory, PatientFactory
 from tests.lexi.conftest import SENDER, Clinic, conversation_start, patient_says
+from tests.lexi.edge import tool_run
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,17 @@
 import threading
+from contextlib import nullcontext
 
 import pytest
 from django.db.models import Count
 
 from conversations.models import Conversation
-from tenants.scoping import ScopeError, current_organization_ids, tenant_scope, unscoped
+from tenants.scoping import (
+    ScopeError,
+    current_organization_ids,
+    scope_required,
+    tenant_scope,
+    unscoped,
+)
 from tests.factories import ConversationFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +117,14 @@ def test_scope_ends_with_its_block(org_a):
         pass
     with pytest.raises(ScopeError):
         Conversation.objects.count()
+
+
+def test_scope_required_passes_only_in_exactly_that_organizations_scope(org_a, org_b):
+    with tenant_scope(org_a):
+        scope_required(org_a)
+        scope_required(org_a.pk)
+        with pytest.raises(ScopeError):
+            scope_required(org_b)
+    for outside in (nullcontext(), unscoped(), tenant_scope([org_a, org_b])):
+        with outside, pytest.raises(ScopeError):
+            scope_required(org_a)

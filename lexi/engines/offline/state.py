@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from conversations.models import Conversation
-from tenants.scoping import tenant_scope
+from tenants.scoping import scope_required
 
 __all__ = ["State", "state_load", "state_save"]
 
@@ -84,17 +84,17 @@ def state_load(*, conversation: Conversation) -> State:
     Inside a transaction the conversation row stays locked until it ends, so two texts of one
     conversation answered at once take turns instead of overwriting each other's state.
     """
-    with tenant_scope(conversation.organization_id):
-        row = Conversation.objects.filter(pk=conversation.pk)
-        if transaction.get_connection().in_atomic_block:
-            row = row.select_for_update(of=("self",))
-        value = row.values_list("lexi_state", flat=True).first()
+    scope_required(conversation.organization_id)
+    row = Conversation.objects.filter(pk=conversation.pk)
+    if transaction.get_connection().in_atomic_block:
+        row = row.select_for_update(of=("self",))
+    value = row.values_list("lexi_state", flat=True).first()
     return State.from_json(value)
 
 
 def state_save(*, conversation: Conversation, state: State) -> None:
     """Persist the dialogue state (the patient's name reaches the conversation via the tools)."""
     value = state.as_json()
-    with tenant_scope(conversation.organization_id):
-        Conversation.objects.filter(pk=conversation.pk).update(lexi_state=value)
+    scope_required(conversation.organization_id)
+    Conversation.objects.filter(pk=conversation.pk).update(lexi_state=value)
     conversation.lexi_state = value
