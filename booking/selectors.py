@@ -17,10 +17,8 @@ from booking.slots import (
     PARTS_OF_DAY,
     BusyTimes,
     Slot,
-    SlotRef,
     grid_starts,
     in_part_of_day,
-    slot_decode,
     slot_encode,
 )
 from tenants.models import Organization
@@ -28,14 +26,11 @@ from tenants.phone import InvalidPhoneNumber, phone_normalize
 
 __all__ = [
     "MAX_RANGE_DAYS",
-    "Slot",
-    "SlotRef",
     "appointment_type_match",
     "appointment_types_active",
     "appointments_upcoming",
     "patient_find",
     "providers_active",
-    "slot_decode",
     "slots_available",
 ]
 

@@ -17,15 +17,13 @@ from conversations.selectors import messages_recent, tool_calls_succeeded
 from conversations.services import conversation_flag
 from lexi.context import TurnContext, TurnReply
 from lexi.engines import Engine, engine_for, offline_engine
+from lexi.replies import MAX_REPLY_CHARS, apology_text
 from lexi.tools.registry import APPOINTMENT_CHANGES, ToolName
 from tenants.scoping import scope_required
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["MAX_REPLY_CHARS", "run_turn"]
-
-# Twilio concatenates at most 10 segments; longer bodies are refused.
-MAX_REPLY_CHARS = 1600
 
 
 def _history(*, conversation: Conversation, message: Message) -> list[Message]:
@@ -48,13 +46,7 @@ def _context(*, conversation: Conversation, message: Message, engine: str) -> Tu
 
 
 def _last_resort(conversation: Conversation) -> TurnReply:
-    organization = conversation.organization
-    call = f" If it's urgent, please call {organization.phone}." if organization.phone else ""
-    return TurnReply(
-        text=f"Sorry, I'm having trouble right now. Our team will text you back shortly.{call}",
-        engine="none",
-        fell_back=True,
-    )
+    return TurnReply(text=apology_text(conversation.organization), engine="none", fell_back=True)
 
 
 def _done_before_failing(message: Message) -> str:

@@ -12,10 +12,10 @@ import json
 from typing import Any
 
 from conversations.models import Message, ToolCall
+from lexi.replies import MAX_REPLY_CHARS
 
-__all__ = ["MAX_MESSAGE_CHARS", "history_messages", "tokens_estimate"]
+__all__ = ["history_messages", "tokens_estimate"]
 
-MAX_MESSAGE_CHARS = 1600
 MAX_TOOL_RESULT_CHARS = 4000
 CHARS_PER_TOKEN = 4
 
@@ -93,7 +93,7 @@ def _tool_exchange(rows: list[ToolCall]) -> list[ChatMessage]:
 
 
 def _as_chat(message: Message) -> ChatMessage | None:
-    content = (message.content or "")[:MAX_MESSAGE_CHARS]
+    content = (message.content or "")[:MAX_REPLY_CHARS]
     if message.role == Message.Role.USER:
         return {"role": "user", "content": content}
     if message.role == Message.Role.ASSISTANT:

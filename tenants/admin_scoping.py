@@ -16,8 +16,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.http import HttpRequest
-from django.utils import timezone
 
+from tenants.clock import time_for_staff
 from tenants.models import Membership, Organization
 from tenants.scoping import TenantModel, current_organization_ids
 from tenants.selectors import organizations_for_user
@@ -75,8 +75,7 @@ def local_time(value: datetime | None, organization: Organization) -> str:
     """`value` on the organization's wall clock, e.g. 'Tue 1 Dec 2026, 10:00 EST'."""
     if value is None:
         return "—"
-    local = timezone.localtime(value, organization.tzinfo)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
+    return time_for_staff(value, tz=organization.tzinfo, full=True)
 
 
 class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):

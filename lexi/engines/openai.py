@@ -20,8 +20,9 @@ from django.conf import settings
 from conversations.models import Message
 from lexi.context import TurnContext, TurnReply
 from lexi.engines.base import EngineFailure
-from lexi.history import MAX_MESSAGE_CHARS, history_messages
+from lexi.history import history_messages
 from lexi.prompts import system_prompt
+from lexi.replies import MAX_REPLY_CHARS
 from lexi.tools import TOOL_SCHEMAS, tool_run
 from tenants.models import Organization
 
@@ -100,7 +101,7 @@ class OpenAIEngine:
                 ),
             },
             *history_messages(history=history, token_budget=settings.LEXI_HISTORY_TOKEN_BUDGET),
-            {"role": "user", "content": (context.message.content or "")[:MAX_MESSAGE_CHARS]},
+            {"role": "user", "content": (context.message.content or "")[:MAX_REPLY_CHARS]},
         ]
         usage: dict[str, Any] = {"model": self.model, "rounds": 0}
         try:

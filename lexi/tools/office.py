@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from booking.selectors import appointment_types_active, office_day, providers_active
 from lexi.context import TurnContext
 from lexi.tools.arguments import date_parse
 from lexi.tools.results import office_time
 
 
 def get_office_info(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.selectors import appointment_types_active, office_day, providers_active
-
     org = context.organization
     now = office_time(context, context.now)
     info: dict[str, Any] = {

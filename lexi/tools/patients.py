@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from booking.models import Patient
+from booking.selectors import patient_find
+from booking.services import patient_register
 from conversations.services import conversation_patient_name_set
 from lexi.context import TurnContext
 from lexi.tools.arguments import ToolError, date_parse
 
 
-def patient_for_sender(context: TurnContext, patient_id: str) -> Any:
+def patient_for_sender(context: TurnContext, patient_id: str) -> Patient:
     """The sender's patient with that id; raises ToolError for anyone else's id."""
-    from booking.selectors import patient_find
-
     for patient in patient_find(organization=context.organization, phone=context.sender_phone):
         if str(patient.pk) == patient_id:
             return patient
     raise ToolError("patient_not_found", "No patient with that id on this phone number.")
 
 
-def patient_name_remember(context: TurnContext, patient: Any) -> None:
+def patient_name_remember(context: TurnContext, patient: Patient) -> None:
     """Name the conversation after the patient, so the staff console shows who is texting."""
     conversation_patient_name_set(
         conversation=context.conversation, name=f"{patient.first_name} {patient.last_name}"
@@ -27,8 +28,6 @@ def patient_name_remember(context: TurnContext, patient: Any) -> None:
 
 
 def find_patient(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.selectors import patient_find
-
     patients = patient_find(
         organization=context.organization,
         phone=context.sender_phone,
@@ -51,8 +50,6 @@ def find_patient(context: TurnContext, arguments: dict[str, Any]) -> dict[str, A
 
 
 def register_patient(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.services import patient_register
-
     date_of_birth = date_parse(arguments["date_of_birth"], key="date_of_birth")
     patient = patient_register(
         organization=context.organization,

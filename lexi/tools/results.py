@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from lexi.context import TurnContext
+from tenants.clock import time_for_patient
 
 
 @dataclass
@@ -28,10 +29,7 @@ class ToolResult:
 
 def start_text(dt: datetime, *, tz: tzinfo | None = None) -> str:
     """'Tue Dec 1 at 10:00 AM': how Lexi says a time by SMS (in `tz` when given)."""
-    local = dt.astimezone(tz) if tz is not None else dt
-    hour = local.hour % 12 or 12
-    meridiem = "AM" if local.hour < 12 else "PM"
-    return f"{local:%a} {local:%b} {local.day} at {hour}:{local:%M} {meridiem}"
+    return time_for_patient(dt, tz=tz)
 
 
 def office_time(context: TurnContext, dt: datetime) -> datetime:

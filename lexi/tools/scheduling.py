@@ -5,6 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from booking.models import Appointment, AppointmentType, Provider
+from booking.selectors import (
+    appointment_type_match,
+    appointment_types_active,
+    appointments_upcoming,
+    providers_active,
+    slots_available,
+)
+from booking.services import appointment_book, appointment_cancel, appointment_reschedule
 from lexi.context import TurnContext
 from lexi.tools.arguments import ToolError, date_parse, time_parse
 from lexi.tools.patients import patient_for_sender, patient_name_remember
@@ -15,9 +24,7 @@ DEFAULT_SLOT_DAYS = 14
 MAX_SLOT_DAYS = 92
 
 
-def _appointment_for_sender(context: TurnContext, appointment_id: str) -> Any:
-    from booking.selectors import appointments_upcoming
-
+def _appointment_for_sender(context: TurnContext, appointment_id: str) -> Appointment:
     appointments = appointments_upcoming(
         organization=context.organization, phone=context.sender_phone
     )
@@ -29,9 +36,7 @@ def _appointment_for_sender(context: TurnContext, appointment_id: str) -> Any:
     )
 
 
-def _appointment_type_for(context: TurnContext, text: str) -> Any:
-    from booking.selectors import appointment_type_match, appointment_types_active
-
+def _appointment_type_for(context: TurnContext, text: str) -> AppointmentType:
     appointment_type = appointment_type_match(organization=context.organization, text=text)
     if appointment_type is None:
         names = [t.name for t in appointment_types_active(organization=context.organization)]
@@ -42,9 +47,7 @@ def _appointment_type_for(context: TurnContext, text: str) -> Any:
     return appointment_type
 
 
-def _provider_for(context: TurnContext, text: str) -> Any:
-    from booking.selectors import providers_active
-
+def _provider_for(context: TurnContext, text: str) -> Provider:
     providers = list(providers_active(organization=context.organization))
     wanted = text.lower().removeprefix("dr.").removeprefix("dr ").strip()
     exact = [p for p in providers if p.name.lower() == text.lower()]
@@ -56,7 +59,7 @@ def _provider_for(context: TurnContext, text: str) -> Any:
     return matches[0]
 
 
-def _appointment_payload(context: TurnContext, appointment: Any) -> dict[str, Any]:
+def _appointment_payload(context: TurnContext, appointment: Appointment) -> dict[str, Any]:
     start = office_time(context, appointment.start)
     return {
         "appointment_id": str(appointment.pk),
@@ -68,14 +71,10 @@ def _appointment_payload(context: TurnContext, appointment: Any) -> dict[str, An
 
 
 def _source_for(channel: str) -> str:
-    from booking.models import Appointment
-
     return channel if channel in Appointment.Source.values else Appointment.Source.SMS
 
 
 def list_appointments(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.selectors import appointments_upcoming
-
     if "patient_id" in arguments:
         patient = patient_for_sender(context, arguments["patient_id"])
         appointments = appointments_upcoming(organization=context.organization, patient=patient)
@@ -100,8 +99,6 @@ def list_appointments(context: TurnContext, arguments: dict[str, Any]) -> dict[s
 
 
 def find_slots(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.selectors import slots_available
-
     appointment_type = _appointment_type_for(context, arguments["appointment_type"])
     today = office_time(context, context.now).date()
     start_date = date_parse(arguments.get("start_date"), key="start_date") or today
@@ -139,8 +136,6 @@ def find_slots(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any
 
 
 def book_appointment(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.services import appointment_book
-
     patient = patient_for_sender(context, arguments["patient_id"])
     # The signed slot id carries its appointment type; `appointment_type` is only the model's
     # restatement, so it is accepted and not trusted.
@@ -156,8 +151,6 @@ def book_appointment(context: TurnContext, arguments: dict[str, Any]) -> dict[st
 
 
 def reschedule_appointment(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.services import appointment_reschedule
-
     appointment = _appointment_for_sender(context, arguments["appointment_id"])
     moved = appointment_reschedule(
         organization=context.organization, appointment=appointment, slot_id=arguments["slot_id"]
@@ -166,8 +159,6 @@ def reschedule_appointment(context: TurnContext, arguments: dict[str, Any]) -> d
 
 
 def cancel_appointment(context: TurnContext, arguments: dict[str, Any]) -> dict[str, Any]:
-    from booking.services import appointment_cancel
-
     appointment = _appointment_for_sender(context, arguments["appointment_id"])
     appointment_cancel(
         organization=context.organization,

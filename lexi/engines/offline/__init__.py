@@ -14,14 +14,15 @@ from dataclasses import replace
 
 from conversations.models import Message
 from lexi.context import TurnContext, TurnReply
-from lexi.engines.offline.dialogue import MAX_SMS_CHARS, Turn
+from lexi.engines.offline.dialogue import Turn
 from lexi.engines.offline.state import state_load, state_save
+from lexi.replies import SCREEN_CHARS
 from tenants.models import Organization
 
 __all__ = ["OfflineEngine", "sms_fit"]
 
 
-def sms_fit(text: str, *, limit: int = MAX_SMS_CHARS) -> str:
+def sms_fit(text: str, *, limit: int = SCREEN_CHARS) -> str:
     """Cut to `limit` characters at a sentence end (a safety net: replies are written short)."""
     text = " ".join(text.split())
     if len(text) <= limit:
@@ -61,4 +62,4 @@ class OfflineEngine:
         if small_talk:
             return f"{intro} How can I help you today?"
         greeted = f"{intro} {text}"
-        return greeted if len(greeted) <= MAX_SMS_CHARS else text
+        return greeted if len(greeted) <= SCREEN_CHARS else text

@@ -17,6 +17,7 @@ from lexi.engines.offline.slots import SlotSteps, when_merge
 from lexi.engines.offline.turn import OFFER_COUNT, names_list
 from lexi.engines.offline.understand import Intent, appointment_type_pick, intent_detect, yes_no
 from lexi.tools.names import ToolName
+from tenants.clock import time_for_patient
 
 __all__ = ["AppointmentSteps", "long_text"]
 
@@ -32,10 +33,7 @@ _APPOINTMENT_KEYS = (
 
 def long_text(start_iso: str) -> str:
     """'Tuesday, Dec 1 at 10:00 AM': day, date and time, for confirmations."""
-    local = datetime.fromisoformat(start_iso)
-    hour = local.hour % 12 or 12
-    meridiem = "AM" if local.hour < 12 else "PM"
-    return f"{local:%A}, {local:%b} {local.day} at {hour}:{local:%M} {meridiem}"
+    return time_for_patient(datetime.fromisoformat(start_iso), long=True)
 
 
 class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):

@@ -12,21 +12,21 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from lexi.engines.offline.understand import _MONTH_RE, _MONTHS, _WEEKDAYS, _has
+from lexi.engines.offline.words import MONTH_RE, MONTHS, WEEKDAYS, has
 
 __all__ = ["When", "choice_pick", "dob_parse", "index_pick", "time_parse", "when_parse"]
 
 # --- dates and times -------------------------------------------------------------------------
 
 _NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "couple": 2, "few": 3}
-_WEEKDAY_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
+_WEEKDAY_RE = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th)?"
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
-_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}}){_ORD}\b(?:,?\s+(\d{{4}})\b)?")
+_MONTH_DAY = re.compile(rf"\b({MONTH_RE})\.?\s+(\d{{1,2}}){_ORD}\b(?:,?\s+(\d{{4}})\b)?")
 # "10 may work" is not May 10th: day-first dates skip "may".
-_DAY_MONTH_RE = "|".join(sorted((m for m in _MONTHS if m != "may"), key=len, reverse=True))
+_DAY_MONTH_RE = "|".join(sorted((m for m in MONTHS if m != "may"), key=len, reverse=True))
 _DAY_MONTH = re.compile(
     rf"\b(\d{{1,2}}){_ORD}\s+(?:of\s+)?({_DAY_MONTH_RE})\b\.?(?:,?\s+(\d{{4}})\b)?"
 )
@@ -106,9 +106,9 @@ def _explicit_date(text: str, today: date) -> tuple[date | None, str]:
         elif order == "mdy":
             found = _upcoming(int(a), int(b), _year_full(c), today)
         elif order == "Mdy":
-            found = _upcoming(_MONTHS[a], int(b), _year_full(c), today)
+            found = _upcoming(MONTHS[a], int(b), _year_full(c), today)
         else:
-            found = _upcoming(_MONTHS[b], int(a), _year_full(c), today)
+            found = _upcoming(MONTHS[b], int(a), _year_full(c), today)
         if found is not None:
             return found, text[: match.start()] + " " + text[match.end() :]
     match = _THE_DAY.search(text)
@@ -129,20 +129,20 @@ def _week_start(day: date) -> date:
 
 def _relative_dates(text: str, today: date) -> tuple[date | None, date | None, bool]:
     """(start, end, asap) from words like tomorrow, next Tuesday, this week, in two weeks."""
-    if _has(text, r"\bovermorrow\b"):
+    if has(text, r"\bovermorrow\b"):
         day = today + timedelta(days=2)
         return day, day, False
-    if _has(text, r"\btomorrow\b"):
+    if has(text, r"\btomorrow\b"):
         day = today + timedelta(days=1)
         return day, day, False
-    if _has(text, r"\btoday\b|\btonight\b|\bthis (morning|afternoon|evening)\b"):
+    if has(text, r"\btoday\b|\btonight\b|\bthis (morning|afternoon|evening)\b"):
         return today, today, False
     match = _WEEKDAY.search(text)
     if match:
         qualifier, name = match.groups()
-        if _has(text, r"\bnext week\b"):
+        if has(text, r"\bnext week\b"):
             qualifier = "next"
-        weekday = _WEEKDAYS[name]
+        weekday = WEEKDAYS[name]
         if qualifier == "next":
             day = _week_start(today) + timedelta(days=7 + weekday)
         else:
@@ -150,18 +150,18 @@ def _relative_dates(text: str, today: date) -> tuple[date | None, date | None, b
             if day == today and qualifier != "this":
                 day += timedelta(days=7)
         return day, day, False
-    if _has(text, r"\bnext weekend\b"):
+    if has(text, r"\bnext weekend\b"):
         start = _week_start(today) + timedelta(days=12)
         return start, start + timedelta(days=1), False
-    if _has(text, r"\bweekend\b"):
+    if has(text, r"\bweekend\b"):
         start = _week_start(today) + timedelta(days=5)
         return max(start, today), start + timedelta(days=1), False
-    if _has(text, r"\bnext week\b"):
+    if has(text, r"\bnext week\b"):
         start = _week_start(today) + timedelta(days=7)
         return start, start + timedelta(days=6), False
-    if _has(text, r"\b(this|rest of the|later this) week\b"):
+    if has(text, r"\b(this|rest of the|later this) week\b"):
         return today, _week_start(today) + timedelta(days=6), False
-    if _has(text, r"\bnext month\b"):
+    if has(text, r"\bnext month\b"):
         start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         return start, end, False
@@ -174,7 +174,7 @@ def _relative_dates(text: str, today: date) -> tuple[date | None, date | None, b
             return day, day, False
         start = today + timedelta(days=7 * amount)
         return start, start + timedelta(days=6), False
-    if _has(
+    if has(
         text,
         r"\basap\b|\bas soon as\b|\bsoonest\b|\bearliest\b|\bfirst available\b|\bany ?time\b"
         r"|\bwhenever\b|\bany day\b|\bdoes not matter\b|\bflexible\b|\bsoon\b|\bnext available\b",
@@ -184,11 +184,11 @@ def _relative_dates(text: str, today: date) -> tuple[date | None, date | None, b
 
 
 def _part_of_day(text: str) -> str | None:
-    if _has(text, r"\bmorning\b|\bin the am\b|\bbefore noon\b|\bearly\b"):
+    if has(text, r"\bmorning\b|\bin the am\b|\bbefore noon\b|\bearly\b"):
         return "morning"
-    if _has(text, r"\bafternoon\b|\bafter lunch\b|\bin the pm\b"):
+    if has(text, r"\bafternoon\b|\bafter lunch\b|\bin the pm\b"):
         return "afternoon"
-    if _has(text, r"\bevening\b|\btonight\b|\bafter work\b|\bnight\b"):
+    if has(text, r"\bevening\b|\btonight\b|\bafter work\b|\bnight\b"):
         return "evening"
     return None
 
@@ -199,7 +199,7 @@ def time_parse(text: str, *, bare: bool = False) -> tuple[int, int, str, bool] |
     A bare number counts as a time only after at/around/by..., with am/pm or :mm, or when
     `bare` is set (the patient is picking among offered times). 1-6 without am/pm mean PM.
     """
-    if _has(text, r"\bnoon\b|\bmidday\b"):
+    if has(text, r"\bnoon\b|\bmidday\b"):
         return 12, 0, "at", True
     for match in _TIME.finditer(text):
         op, hour_text, minute_text, meridiem = match.groups()
@@ -259,11 +259,11 @@ def dob_parse(text: str, *, today: date) -> date | None:
         candidates.append(_safe_date(year, month, day))
     if (match := _MONTH_DAY.search(lowered)) and match.group(3):
         candidates.append(
-            _safe_date(int(match.group(3)), _MONTHS[match.group(1)], int(match.group(2)))
+            _safe_date(int(match.group(3)), MONTHS[match.group(1)], int(match.group(2)))
         )
     if (match := _DAY_MONTH.search(lowered)) and match.group(3):
         candidates.append(
-            _safe_date(int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1)))
+            _safe_date(int(match.group(3)), MONTHS[match.group(2)], int(match.group(1)))
         )
     for found in candidates:
         if found is not None and today.year - 120 <= found.year and found <= today:
@@ -288,11 +288,11 @@ _ORDINALS = {
 def index_pick(text: str, count: int) -> int | None:
     """Which of `count` listed things: 'the first', 'the second one', 'option 3', '#2', '2'."""
     for word, index in _ORDINALS.items():
-        if _has(text, rf"\b{word}\b") and index < count:
+        if has(text, rf"\b{word}\b") and index < count:
             return index
-    if _has(text, r"\b(last|latest)\b") and count:
+    if has(text, r"\b(last|latest)\b") and count:
         return count - 1
-    if _has(text, r"\b(earliest|soonest)\b") and count:
+    if has(text, r"\b(earliest|soonest)\b") and count:
         return 0
     if match := re.search(r"(?:\boption|\bnumber|\bno\.|#|\bchoice)\s*(\d|one|two|three)\b", text):
         raw = match.group(1)
@@ -352,4 +352,4 @@ def choice_pick(text: str, *, options: list[dict[str, Any]], today: date) -> int
 
 def _provider_named(text: str, provider: str) -> bool:
     words = [w for w in re.findall(r"[a-z]+", provider.lower()) if w not in ("dr", "doctor")]
-    return any(len(w) >= 3 and _has(text, rf"\b{re.escape(w)}\b") for w in words)
+    return any(len(w) >= 3 and has(text, rf"\b{re.escape(w)}\b") for w in words)

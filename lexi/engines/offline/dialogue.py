@@ -16,9 +16,7 @@ from collections.abc import Callable
 from lexi.engines.offline.appointments import AppointmentSteps
 from lexi.engines.offline.understand import Intent, intent_detect, text_normalize, wants_booking
 
-__all__ = ["MAX_SMS_CHARS", "Turn"]
-
-MAX_SMS_CHARS = 320
+__all__ = ["Turn"]
 
 
 class Turn(AppointmentSteps):

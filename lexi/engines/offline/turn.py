@@ -14,6 +14,7 @@ from typing import Any
 
 from lexi.context import TurnContext
 from lexi.engines.offline.state import State
+from lexi.replies import apology_text
 from lexi.tools import ToolResult, tool_run
 from lexi.tools.names import ToolName
 
@@ -80,8 +81,7 @@ class TurnBase:
         """A tool failed in a way the patient cannot fix: hand over to the staff."""
         self.state.flow_reset()
         self.handoff(f"Lexi could not complete a request ({result.name}: {result.error})")
-        call = f" or call us at {self.office_phone()}" if self.office_phone() else ""
-        return f"Sorry, I couldn't finish that by text. Our team will follow up{call}."
+        return apology_text(self.context.organization)
 
     def handoff(self, reason: str) -> bool:
         if self.context.conversation.needs_attention:

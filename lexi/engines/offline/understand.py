@@ -12,6 +12,8 @@ import difflib
 import re
 from enum import StrEnum
 
+from lexi.engines.offline.words import MONTH_RE, has
+
 __all__ = [
     "Intent",
     "appointment_type_pick",
@@ -137,10 +139,6 @@ def text_normalize(text: str) -> str:
     return re.sub(r"[a-z]+", lambda m: _correct(m.group(0)), lowered).strip()
 
 
-def _has(text: str, pattern: str) -> bool:
-    return re.search(pattern, text) is not None
-
-
 # --- intents ---------------------------------------------------------------------------------
 
 
@@ -211,42 +209,42 @@ _INFO_TOPICS = {
 
 def info_topics(text: str) -> list[str]:
     """The office facts asked about: any of hours, address, phone, website (normalized text)."""
-    return [topic for topic, pattern in _INFO_TOPICS.items() if _has(text, pattern)]
+    return [topic for topic, pattern in _INFO_TOPICS.items() if has(text, pattern)]
 
 
 def wants_booking(text: str) -> bool:
     """Whether the text also asks for a visit ("are you open tomorrow? I need a cleaning")."""
-    return _has(text, _BOOK)
+    return has(text, _BOOK)
 
 
 def intent_detect(text: str) -> Intent | None:
     """What the patient wants, from normalized text; the most urgent intent wins."""
-    if _has(text, _EMERGENCY) and not _has(text, r"\bno (pain|swelling|bleeding)\b"):
+    if has(text, _EMERGENCY) and not has(text, r"\bno (pain|swelling|bleeding)\b"):
         return Intent.EMERGENCY
-    if _has(text, _HUMAN) and not _has(text, r"\bsomeone else\b"):
+    if has(text, _HUMAN) and not has(text, r"\bsomeone else\b"):
         return Intent.HUMAN
-    if _has(text, _STOP):
+    if has(text, _STOP):
         return Intent.STOP
-    if _has(text, _CANCEL) and not _has(text, r"\b(do|did) not (want to )?cancel\b"):
+    if has(text, _CANCEL) and not has(text, r"\b(do|did) not (want to )?cancel\b"):
         return Intent.CANCEL
-    if _has(text, _RESCHEDULE):
+    if has(text, _RESCHEDULE):
         return Intent.RESCHEDULE
-    if _has(text, _APPOINTMENTS):
+    if has(text, _APPOINTMENTS):
         return Intent.APPOINTMENTS
-    if _has(text, _DIAGNOSIS):
+    if has(text, _DIAGNOSIS):
         return Intent.DIAGNOSIS
-    if _has(text, _INSURANCE):
+    if has(text, _INSURANCE):
         return Intent.INSURANCE
     if info_topics(text) and (
-        _has(text, r"\?|\bwhat\b|\bwhere\b|\bwhen\b|\bhow\b|\byour\b|\bare you\b|\bis the\b")
-        or not _has(text, _BOOK)
+        has(text, r"\?|\bwhat\b|\bwhere\b|\bwhen\b|\bhow\b|\byour\b|\bare you\b|\bis the\b")
+        or not has(text, _BOOK)
     ):
         return Intent.INFO
-    if _has(text, _BOOK):
+    if has(text, _BOOK):
         return Intent.BOOK
-    if _has(text, _GREETING):
+    if has(text, _GREETING):
         return Intent.GREETING
-    if _has(text, _THANKS):
+    if has(text, _THANKS):
         return Intent.THANKS
     return None
 
@@ -272,71 +270,24 @@ _YES = (
 
 def yes_no(text: str) -> bool | None:
     """True for yes / yep / ok / sure / sounds good, False for no / nope / no, later; else None."""
-    if _has(text, _YES_PHRASES):
+    if has(text, _YES_PHRASES):
         return True
-    if _has(text, _NO):
+    if has(text, _NO):
         return False
-    if _has(text, _YES):
+    if has(text, _YES):
         return True
     return None
 
 
 def wants_later(text: str) -> bool:
-    return _has(text, r"\blater\b|\bafter that\b|\blatest\b")
+    return has(text, r"\blater\b|\bafter that\b|\blatest\b")
 
 
 def wants_earlier(text: str) -> bool:
-    return _has(text, r"\bearlier\b|\bsooner\b|\bbefore that\b")
+    return has(text, r"\bearlier\b|\bsooner\b|\bbefore that\b")
 
 
 # --- calendar words (shared with dates.py) ---
-
-_WEEKDAYS = {
-    "monday": 0,
-    "mon": 0,
-    "tuesday": 1,
-    "tue": 1,
-    "tues": 1,
-    "wednesday": 2,
-    "wed": 2,
-    "thursday": 3,
-    "thu": 3,
-    "thur": 3,
-    "thurs": 3,
-    "friday": 4,
-    "fri": 4,
-    "saturday": 5,
-    "sat": 5,
-    "sunday": 6,
-    "sun": 6,
-}
-_MONTHS = {
-    "january": 1,
-    "jan": 1,
-    "february": 2,
-    "feb": 2,
-    "march": 3,
-    "mar": 3,
-    "april": 4,
-    "apr": 4,
-    "may": 5,
-    "june": 6,
-    "jun": 6,
-    "july": 7,
-    "jul": 7,
-    "august": 8,
-    "aug": 8,
-    "september": 9,
-    "sept": 9,
-    "sep": 9,
-    "october": 10,
-    "oct": 10,
-    "november": 11,
-    "nov": 11,
-    "december": 12,
-    "dec": 12,
-}
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
 
 # --- names ---
@@ -359,7 +310,7 @@ def name_parse(text: str) -> tuple[str, str]:
     rest = re.split(
         r"\d|\b(?:born|dob|birthday|date of birth)\b", rest, maxsplit=1, flags=re.IGNORECASE
     )[0]
-    rest = re.sub(rf"\b({_MONTH_RE})\b\.?\s*$", "", rest, flags=re.IGNORECASE)
+    rest = re.sub(rf"\b({MONTH_RE})\b\.?\s*$", "", rest, flags=re.IGNORECASE)
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", rest) if w.lower() not in _NOT_NAME]
     if not words or len(words) > 4:
         return "", ""
@@ -407,7 +358,7 @@ def appointment_type_pick(text: str, *, types: list[str]) -> str | None:
             scores[name] = 100 + len(name)
             continue
         key = _type_key(name)
-        if key is not None and _has(text, _TYPE_WORDS[key]):
+        if key is not None and has(text, _TYPE_WORDS[key]):
             scores[name] = 10
     if not scores:
         return None
