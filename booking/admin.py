@@ -16,12 +16,13 @@ from booking.models import (
     Provider,
     ScheduleBlock,
 )
-from booking.selectors import appointment_overlapping
+from booking.selectors import appointment_clash
 from tenants.admin_scoping import TenantAdmin, TenantModelForm, local_time
 
 
 class AppointmentAdminForm(TenantModelForm):
-    """Staff edits obey the same rule as Lexi's bookings: one patient per provider at a time."""
+    """Staff edits obey the same rule as Lexi's bookings: one patient per provider at a time,
+    and one appointment per patient at a time."""
 
     class Meta:
         model = Appointment
@@ -30,21 +31,25 @@ class AppointmentAdminForm(TenantModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        provider, start, end = data.get("provider"), data.get("start"), data.get("end")
-        if data.get("status") != Appointment.Status.SCHEDULED or not (provider and start and end):
+        provider, patient = data.get("provider"), data.get("patient")
+        start, end = data.get("start"), data.get("end")
+        scheduled = data.get("status") == Appointment.Status.SCHEDULED
+        if not (scheduled and provider and patient and start and end):
             return data
-        clash = appointment_overlapping(
+        clash = appointment_clash(
             organization=provider.organization,
             provider=provider,
+            patient_id=patient.pk,
             start=start,
             end=end,
             exclude_pk=self.instance.pk,
         )
         if clash is not None:
-            raise forms.ValidationError(
-                f"{provider.name} already has an appointment then "
-                f"({local_time(clash.start, clash.organization)})."
+            who = (
+                f"{patient.first_name} {patient.last_name}" if clash.patient_busy else provider.name
             )
+            when = local_time(clash.appointment.start, clash.appointment.organization)
+            raise forms.ValidationError(f"{who} already has an appointment then ({when}).")
         return data
 
 

@@ -26,6 +26,8 @@ from tenants.phone import InvalidPhoneNumber, phone_normalize
 
 __all__ = [
     "MAX_RANGE_DAYS",
+    "Clash",
+    "appointment_clash",
     "appointment_type_match",
     "appointment_types_active",
     "appointments_upcoming",
@@ -329,6 +331,37 @@ def appointment_overlapping(
     if patient_id is not None:
         clashes = clashes.filter(patient_id=patient_id)
     return clashes.order_by("start").first()
+
+
+@dataclass(frozen=True)
+class Clash:
+    """What stands in the way of a time: an appointment in the provider's chair, or the
+    patient's own appointment in any chair (`patient_busy`)."""
+
+    appointment: Appointment
+    patient_busy: bool
+
+
+def appointment_clash(
+    *,
+    organization: Organization,
+    provider: Provider,
+    patient_id: int,
+    start: datetime,
+    end: datetime,
+    exclude_pk: int | None = None,
+) -> Clash | None:
+    """The rule for every booking, Lexi's or staff's: nobody else in the provider's chair, and
+    the patient in no other chair, during [start, end). The provider's clash is reported first.
+    """
+    whose: tuple[dict[str, Any], ...] = ({"provider": provider}, {"patient_id": patient_id})
+    for which in whose:
+        found = appointment_overlapping(
+            organization=organization, start=start, end=end, exclude_pk=exclude_pk, **which
+        )
+        if found is not None:
+            return Clash(appointment=found, patient_busy="patient_id" in which)
+    return None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -35,7 +34,7 @@ from booking.models import (
     Provider,
     ScheduleBlock,
 )
-from booking.selectors import appointment_overlapping, booking_notice
+from booking.selectors import appointment_clash, booking_notice
 from booking.slots import block_bounds, slot_decode
 from conversations.models import Conversation
 from tenants.models import Organization
@@ -162,18 +161,16 @@ def _time_free(
 
     Raises SlotTaken or PatientBusy. `ignore` is the appointment being moved.
     """
-    exclude_pk = ignore.pk if ignore is not None else None
-
-    def overlapped(**whose: Any) -> bool:
-        found = appointment_overlapping(
-            organization=organization, start=start, end=end, exclude_pk=exclude_pk, **whose
-        )
-        return found is not None
-
-    if overlapped(provider=provider):
-        raise SlotTaken()
-    if overlapped(patient_id=patient_id):
-        raise PatientBusy()
+    clash = appointment_clash(
+        organization=organization,
+        provider=provider,
+        patient_id=patient_id,
+        start=start,
+        end=end,
+        exclude_pk=ignore.pk if ignore is not None else None,
+    )
+    if clash is not None:
+        raise PatientBusy() if clash.patient_busy else SlotTaken()
 
 
 def _slot_bookable(

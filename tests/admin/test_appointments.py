@@ -68,3 +68,22 @@ def test_staff_cannot_book_a_provider_twice_at_the_same_time():
     assert free.status_code == 302
     with tenant_scope(clinic):
         assert Appointment.objects.count() == 2
+
+
+def test_staff_cannot_book_a_patient_in_two_chairs_at_the_same_time():
+    clinic = OrganizationFactory.create(timezone="America/New_York")
+    pearl = ProviderFactory.create(organization=clinic, name="Dr. Pearl")
+    molar = ProviderFactory.create(organization=clinic, name="Dr. Molar")
+    kind = AppointmentTypeFactory.create(organization=clinic, duration_minutes=30)
+    patient = PatientFactory.create(organization=clinic, first_name="Ana", last_name="Lopez")
+    AppointmentFactory.create(
+        organization=clinic, provider=pearl, appointment_type=kind, patient=patient, start=START
+    )
+    client = Client()
+    client.force_login(staff_user(clinic, "front-desk"))
+
+    clash = client.post(ADD_URL, _form(clinic, patient, molar, kind, START + timedelta(minutes=15)))
+    assert clash.status_code == 200
+    assert "Ana Lopez already has an appointment then" in clash.content.decode()
+    with tenant_scope(clinic):
+        assert Appointment.objects.count() == 1
