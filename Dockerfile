@@ -10,6 +10,7 @@ COPY tenants ./tenants
 COPY conversations ./conversations
 COPY booking ./booking
 COPY sms ./sms
+COPY console ./console
 RUN pip install --upgrade pip && pip install .
 
 FROM python:3.13-slim AS runtime

@@ -17,7 +17,7 @@ from booking.models import (
     ScheduleBlock,
 )
 from booking.selectors import appointment_clash
-from tenants.admin_scoping import TenantAdmin, TenantModelForm, local_time
+from console.scoping import TenantAdmin, TenantModelForm, local_time
 
 
 class AppointmentAdminForm(TenantModelForm):

@@ -1,34 +1,26 @@
-"""Calls: the staff console's view of conversations, their transcripts and statistics."""
+"""Calls: the staff console's view of conversations and their transcripts."""
 
 from __future__ import annotations
 
 import contextlib
-import uuid
-from datetime import date
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
-from conversations.models import DELIVERY_TROUBLE, Channel, Conversation, Message, ToolCall
-from conversations.services import conversation_complete, conversation_resolve
-from conversations.stats import period_for, statistics_for_period
-from conversations.transcript import transcript_for
-from tenants.admin_scoping import (
+from console.scoping import (
     RecordAdminMixin,
     TenantAdmin,
-    is_platform_admin,
     local_time,
-    request_organizations,
 )
+from console.transcript import transcript_for
+from conversations.models import DELIVERY_TROUBLE, Channel, Conversation, Message, ToolCall
+from conversations.services import conversation_complete, conversation_resolve
 from tenants.phone import InvalidPhoneNumber, phone_normalize
 
 NEEDS_ATTENTION = "attention"
@@ -359,57 +351,3 @@ class ToolCallAdmin(RecordAdminMixin, TenantAdmin):
     def conversation_link(self, obj: ToolCall) -> str:
         url = reverse("admin:conversations_conversation_change", args=[obj.conversation_id])
         return format_html('<a href="{}">{}</a>', url, obj.conversation.from_number)
-
-
-# --- statistics ----------------------------------------------------------------------------
-
-
-class PeriodForm(forms.Form):
-    period = forms.ChoiceField(
-        choices=[("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("custom", "Custom")],
-        required=False,
-    )
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    organization = forms.TypedChoiceField(required=False, coerce=uuid.UUID, empty_value=None)
-
-
-def statistics_view(request: HttpRequest) -> HttpResponse:
-    """The statistics page; runs inside the site's tenant scope."""
-    if not request.user.has_perm("conversations.view_conversation"):
-        raise PermissionDenied
-    organizations = request_organizations(request)
-    form = PeriodForm(request.GET or None)
-    organization_field = form.fields["organization"]
-    assert isinstance(organization_field, forms.ChoiceField)  # noqa: S101 -- narrows the type
-    organization_field.choices = [("", "All my clinics")] + [
-        (str(o.pk), o.name) for o in organizations
-    ]
-    data = form.cleaned_data if form.is_valid() else {}
-    chosen = [o for o in organizations if o.pk == data.get("organization")]
-    shown = chosen or organizations
-    tz = shown[0].tzinfo if len(shown) == 1 else timezone.get_current_timezone()
-    today: date = timezone.localtime(timezone.now(), tz).date()
-    period = period_for(
-        key=data.get("period") or "7d",
-        today=today,
-        tz=tz,
-        first=data.get("start"),
-        last=data.get("end"),
-    )
-    stats = statistics_for_period(
-        period=period,
-        organization_ids=[o.pk for o in shown]
-        if not is_platform_admin(request) or chosen
-        else None,
-    )
-    context = {
-        **admin.site.each_context(request),
-        "title": "Statistics",
-        "form": form,
-        "period": period,
-        "stats": stats,
-        "shown": shown,
-        "tz_name": str(tz),
-    }
-    return TemplateResponse(request, "admin/conversations/statistics.html", context)

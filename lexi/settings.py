@@ -28,7 +28,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "lexi.admin_apps.LexiAdminConfig",  # django.contrib.admin with the tenant-scoped site
+    "console.apps.ConsoleAdminConfig",  # django.contrib.admin with the tenant-scoped site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "frontdesk",
     "sms",
     "lexi.apps.LexiConfig",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tenants.admin_scoping import (
+from console.scoping import (
     TenantAdmin,
     TenantModelForm,
     is_platform_admin,

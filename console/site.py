@@ -22,6 +22,7 @@ from django.template.response import SimpleTemplateResponse
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
 
+from console.views import statistics_view
 from tenants.models import Organization
 from tenants.scoping import TenantModel, current_organization_ids, tenant_scope, unscoped
 from tenants.selectors import organizations_for_user
@@ -89,8 +90,6 @@ class LexiAdminSite(admin.AdminSite):
         return super().admin_view(scoped_view(view), cacheable)
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
-        from conversations.admin import statistics_view
-
         def wrap(view: Callable[..., Any]) -> Any:
             wrapped = self.admin_view(view)
             wrapped.admin_site = self
