@@ -94,7 +94,7 @@ def manage(db: str, *args: str, role: str = OWNER_ROLE, quiet: bool = True) -> s
     result = subprocess.run(  # noqa: S603 -- our own tools, fixed arguments
         [PYTHON, "manage.py", *args],
         cwd=ROOT,
-        env=django_env(db, role=role),
+        env=django_env(db, role=role, DJANGO_SETTINGS_MODULE="bench.settings"),  # bench_seed
         check=False,
         capture_output=True,
         text=True,
