@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+from django.db import connection
 from django.test import Client
 
 from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
@@ -57,6 +59,14 @@ def signed_post(
     )
 
 
+def post_in_thread(params: dict[str, Any]) -> Any:
+    """A signed post from a worker thread, on a client and connection of its own."""
+    try:
+        return signed_post(Client(), params)
+    finally:
+        connection.close()  # the thread's own connection, so the test database can be dropped
+
+
 def form_post(client: Client, params: dict[str, Any], **kwargs: Any) -> Any:
     """POST form-encoded as Twilio does, without a signature unless given in headers."""
     return client.post(
@@ -69,13 +79,23 @@ def reply_texts(response: Any) -> list[str]:
     return twiml_messages(response.content.decode())
 
 
-def webhook_settings_apply(settings: Any, **overrides: Any) -> None:
+@pytest.fixture
+def webhook_settings() -> dict[str, Any]:
+    """Settings a directory of webhook tests adds to the common ones (override in its conftest)."""
+    return {}
+
+
+@pytest.fixture(autouse=True)
+def _twilio_settings(settings: Any, webhook_settings: dict[str, Any]) -> None:
     """What webhook tests run with: our test token, no proxy URL, no default clinic, and inline
-    replies whatever the engine (the queued mode's tests ask for it)."""
+    replies whatever the engine (the queued mode's tests ask for it).
+
+    Autouse where a conftest imports it (tests/sms, tests/reliability).
+    """
     settings.TWILIO_AUTH_TOKEN = TEST_TOKEN
     settings.TWILIO_ACCOUNT_SID = ""
     settings.PUBLIC_BASE_URL = ""
     settings.LEXI_DEFAULT_ORGANIZATION = ""
     settings.LEXI_REPLY_MODE = "twiml"
-    for name, value in overrides.items():
+    for name, value in webhook_settings.items():
         setattr(settings, name, value)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.admin.factories import World, canary_world, unrouted_message
+from tests.admin.builders import World, canary_world, unrouted_message
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -7,14 +7,14 @@ from django.test import Client
 
 from booking.models import Appointment
 from tenants.scoping import tenant_scope
-from tests.admin.factories import staff_user
-from tests.booking.factories import (
+from tests.admin.builders import staff_user
+from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
+    OrganizationFactory,
     PatientFactory,
     ProviderFactory,
 )
-from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 

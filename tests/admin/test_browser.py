@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from conversations.models import Message
-from tests.admin.factories import PASSWORD, booked_tool_call, staff_user
+from tests.admin.builders import PASSWORD, booked_tool_call, staff_user
 from tests.factories import ConversationFactory, MessageFactory, OrganizationFactory
 
 CHROMIUM_ARGS = [

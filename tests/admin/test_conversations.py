@@ -13,8 +13,13 @@ from django.urls import reverse
 from booking.models import Patient
 from conversations.models import Conversation, Message
 from tenants.scoping import tenant_scope, unscoped
-from tests.admin.factories import ToolCallFactory, booked_tool_call, staff_user
-from tests.factories import ConversationFactory, MessageFactory, OrganizationFactory
+from tests.admin.builders import booked_tool_call, staff_user
+from tests.factories import (
+    ConversationFactory,
+    MessageFactory,
+    OrganizationFactory,
+    ToolCallFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from tenants.models import Membership
 from tenants.scoping import tenant_scope
-from tests.admin.factories import staff_user
+from tests.admin.builders import staff_user
 from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from booking.models import Provider
 from conversations.models import Conversation
 from tenants.models import Organization
 from tenants.scoping import TenantModel, unscoped
-from tests.admin.factories import PLATFORM_CANARY, TOKEN_CANARY, World, canary_world
+from tests.admin.builders import PLATFORM_CANARY, TOKEN_CANARY, World, canary_world
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

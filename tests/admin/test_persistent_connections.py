@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from tests.admin.factories import PASSWORD
+from tests.admin.builders import PASSWORD
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("_require_restricted_role")]
 

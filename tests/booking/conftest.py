@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from tests.booking.factories import AppointmentTypeFactory, PatientFactory, provider_with_week
+from tests.factories import AppointmentTypeFactory, PatientFactory, provider_with_week
 
 NEW_YORK = ZoneInfo("America/New_York")
 MONDAY = date(2026, 6, 1)
@@ -26,7 +26,7 @@ def sunday_noon():
 
 
 @pytest.fixture
-def clinic(org_a, sunday_noon, settings):
+def office(org_a, sunday_noon, settings):
     """Alpha Dental (New York): Dr. Pearl and Dr. Molar, Mon-Fri 8-12 and 13-17."""
     settings.BOOKING_SLOT_MINUTES = 30
     settings.BOOKING_MIN_NOTICE_MINUTES = 120

@@ -9,16 +9,16 @@ from booking.models import Appointment
 from booking.selectors import slots_available
 from tenants.scoping import tenant_scope
 from tests.booking.conftest import MONDAY, NEW_YORK, hhmm, local
-from tests.booking.factories import (
+from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
     ClosureFactory,
+    OrganizationFactory,
     PatientFactory,
     ProviderFactory,
     ScheduleBlockFactory,
     provider_with_week,
 )
-from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,98 +26,98 @@ HALF_HOURS_MORNING = ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:
 HALF_HOURS_AFTERNOON = ["13:00", "13:30", "14:00", "14:30", "15:00", "15:30", "16:00", "16:30"]
 
 
-def monday_slots(clinic, *, appointment_type="checkup", provider="pearl", **kwargs):
-    with tenant_scope(clinic["org"]):
+def monday_slots(office, *, appointment_type="checkup", provider="pearl", **kwargs):
+    with tenant_scope(office["org"]):
         return slots_available(
-            organization=clinic["org"],
-            appointment_type=clinic[appointment_type],
+            organization=office["org"],
+            appointment_type=office[appointment_type],
             start_date=MONDAY,
             end_date=MONDAY,
-            provider=clinic[provider] if provider else None,
+            provider=office[provider] if provider else None,
             limit=kwargs.pop("limit", 100),
             **kwargs,
         )
 
 
-def test_a_30_minute_type_gets_every_half_hour_of_both_blocks(clinic):
-    slots = monday_slots(clinic)
+def test_a_30_minute_type_gets_every_half_hour_of_both_blocks(office):
+    slots = monday_slots(office)
     assert hhmm(slots) == HALF_HOURS_MORNING + HALF_HOURS_AFTERNOON
     assert all(slot.end - slot.start == timedelta(minutes=30) for slot in slots)
-    assert {slot.provider for slot in slots} == {clinic["pearl"]}
+    assert {slot.provider for slot in slots} == {office["pearl"]}
 
 
-def test_a_60_minute_type_must_end_inside_its_block(clinic):
-    slots = monday_slots(clinic, appointment_type="cleaning")
+def test_a_60_minute_type_must_end_inside_its_block(office):
+    slots = monday_slots(office, appointment_type="cleaning")
     assert hhmm(slots) == HALF_HOURS_MORNING[:-1] + HALF_HOURS_AFTERNOON[:-1]
     assert all(slot.end - slot.start == timedelta(minutes=60) for slot in slots)
 
 
-def test_no_slot_starts_in_or_spans_the_lunch_gap(clinic):
-    slots = monday_slots(clinic, appointment_type="cleaning")
+def test_no_slot_starts_in_or_spans_the_lunch_gap(office):
+    slots = monday_slots(office, appointment_type="cleaning")
     lunch_start, lunch_end = local(MONDAY, 12), local(MONDAY, 13)
     assert all(slot.end <= lunch_start or slot.start >= lunch_end for slot in slots)
 
 
-def test_a_long_appointment_blocks_every_start_it_overlaps(clinic):
-    long_visit = AppointmentTypeFactory.create(organization=clinic["org"], duration_minutes=90)
+def test_a_long_appointment_blocks_every_start_it_overlaps(office):
+    long_visit = AppointmentTypeFactory.create(organization=office["org"], duration_minutes=90)
     AppointmentFactory.create(
-        provider=clinic["pearl"],
+        provider=office["pearl"],
         appointment_type=long_visit,
         start=local(MONDAY, 9),
     )
-    checkups = hhmm(monday_slots(clinic))
+    checkups = hhmm(monday_slots(office))
     assert checkups[:4] == ["08:00", "08:30", "10:30", "11:00"]
-    cleanings = hhmm(monday_slots(clinic, appointment_type="cleaning"))
+    cleanings = hhmm(monday_slots(office, appointment_type="cleaning"))
     assert cleanings[:3] == ["08:00", "10:30", "11:00"]
 
 
-def test_cancelled_and_other_providers_appointments_do_not_block(clinic):
+def test_cancelled_and_other_providers_appointments_do_not_block(office):
     AppointmentFactory.create(
-        provider=clinic["pearl"],
-        appointment_type=clinic["cleaning"],
+        provider=office["pearl"],
+        appointment_type=office["cleaning"],
         start=local(MONDAY, 8),
         status=Appointment.Status.CANCELLED,
     )
     AppointmentFactory.create(
-        provider=clinic["molar"], appointment_type=clinic["cleaning"], start=local(MONDAY, 8)
+        provider=office["molar"], appointment_type=office["cleaning"], start=local(MONDAY, 8)
     )
-    assert hhmm(monday_slots(clinic))[:2] == ["08:00", "08:30"]
+    assert hhmm(monday_slots(office))[:2] == ["08:00", "08:30"]
 
 
-def test_an_office_closure_removes_the_whole_day(clinic):
-    ClosureFactory.create(organization=clinic["org"], date=MONDAY)
-    assert monday_slots(clinic, provider=None) == []
+def test_an_office_closure_removes_the_whole_day(office):
+    ClosureFactory.create(organization=office["org"], date=MONDAY)
+    assert monday_slots(office, provider=None) == []
 
 
-def test_a_provider_closure_removes_only_that_provider(clinic):
-    ClosureFactory.create(organization=clinic["org"], date=MONDAY, provider=clinic["pearl"])
-    slots = monday_slots(clinic, provider=None)
-    assert {slot.provider for slot in slots} == {clinic["molar"]}
+def test_a_provider_closure_removes_only_that_provider(office):
+    ClosureFactory.create(organization=office["org"], date=MONDAY, provider=office["pearl"])
+    slots = monday_slots(office, provider=None)
+    assert {slot.provider for slot in slots} == {office["molar"]}
     assert len(slots) == 16
 
 
-def test_past_times_and_the_minimum_notice_are_not_offered(clinic, settings):
+def test_past_times_and_the_minimum_notice_are_not_offered(office, settings):
     settings.BOOKING_MIN_NOTICE_MINUTES = 60
     with time_machine.travel(local(MONDAY, 9, 10), tick=False):
-        slots = monday_slots(clinic)
+        slots = monday_slots(office)
     assert hhmm(slots)[0] == "10:30"
     assert "10:00" not in hhmm(slots)
 
 
-def test_a_day_in_the_past_has_no_slots(clinic):
+def test_a_day_in_the_past_has_no_slots(office):
     with time_machine.travel(local(MONDAY + timedelta(days=1), 9), tick=False):
-        assert monday_slots(clinic) == []
+        assert monday_slots(office) == []
 
 
-def test_provider_filter_returns_only_that_provider(clinic):
-    slots = monday_slots(clinic, provider="molar")
-    assert {slot.provider for slot in slots} == {clinic["molar"]}
-    both = monday_slots(clinic, provider=None)
+def test_provider_filter_returns_only_that_provider(office):
+    slots = monday_slots(office, provider="molar")
+    assert {slot.provider for slot in slots} == {office["molar"]}
+    both = monday_slots(office, provider=None)
     assert len(both) == 32
 
 
-def test_slots_are_ordered_by_start_then_provider_name_and_limited(clinic):
-    slots = monday_slots(clinic, provider=None, limit=5)
+def test_slots_are_ordered_by_start_then_provider_name_and_limited(office):
+    slots = monday_slots(office, provider=None, limit=5)
     assert [(f"{s.start:%H:%M}", s.provider.name) for s in slots] == [
         ("08:00", "Dr. Molar"),
         ("08:00", "Dr. Pearl"),
@@ -127,14 +127,14 @@ def test_slots_are_ordered_by_start_then_provider_name_and_limited(clinic):
     ]
 
 
-def test_the_limit_spans_days_in_order(clinic):
-    with tenant_scope(clinic["org"]):
+def test_the_limit_spans_days_in_order(office):
+    with tenant_scope(office["org"]):
         slots = slots_available(
-            organization=clinic["org"],
-            appointment_type=clinic["checkup"],
+            organization=office["org"],
+            appointment_type=office["checkup"],
             start_date=MONDAY,
             end_date=MONDAY + timedelta(days=13),
-            provider=clinic["pearl"],
+            provider=office["pearl"],
             limit=20,
         )
     assert len(slots) == 20
@@ -142,28 +142,28 @@ def test_the_limit_spans_days_in_order(clinic):
     assert slots[16].start == local(MONDAY + timedelta(days=1), 8)
 
 
-def test_part_of_day_filters_on_the_local_start_time(clinic):
+def test_part_of_day_filters_on_the_local_start_time(office):
     ScheduleBlockFactory.create(
-        provider=clinic["pearl"], weekday=0, start_time=wall(17, 0), end_time=wall(19, 0)
+        provider=office["pearl"], weekday=0, start_time=wall(17, 0), end_time=wall(19, 0)
     )
-    morning = monday_slots(clinic, part_of_day="morning")
-    afternoon = monday_slots(clinic, part_of_day="afternoon")
-    evening = monday_slots(clinic, part_of_day="evening")
+    morning = monday_slots(office, part_of_day="morning")
+    afternoon = monday_slots(office, part_of_day="afternoon")
+    evening = monday_slots(office, part_of_day="evening")
     assert hhmm(morning) == HALF_HOURS_MORNING
     assert hhmm(afternoon) == HALF_HOURS_AFTERNOON
     assert hhmm(evening) == ["17:00", "17:30", "18:00", "18:30"]
     with pytest.raises(ValueError, match="part_of_day"):
-        monday_slots(clinic, part_of_day="night")
+        monday_slots(office, part_of_day="night")
 
 
-def test_from_time_keeps_starts_at_or_after_that_local_time(clinic):
-    assert hhmm(monday_slots(clinic, from_time=wall(11, 0))) == [
+def test_from_time_keeps_starts_at_or_after_that_local_time(office):
+    assert hhmm(monday_slots(office, from_time=wall(11, 0))) == [
         "11:00",
         "11:30",
         *HALF_HOURS_AFTERNOON,
     ]
-    assert hhmm(monday_slots(clinic, from_time=wall(15, 45))) == ["16:00", "16:30"]
-    assert monday_slots(clinic, from_time=wall(17, 0)) == []
+    assert hhmm(monday_slots(office, from_time=wall(15, 45))) == ["16:00", "16:30"]
+    assert monday_slots(office, from_time=wall(17, 0)) == []
 
 
 def test_slots_are_returned_in_the_organizations_time_zone(sunday_noon):
@@ -179,15 +179,15 @@ def test_slots_are_returned_in_the_organizations_time_zone(sunday_noon):
     assert slots[0].start.astimezone(UTC).hour == 15
 
 
-def test_inactive_providers_and_types_are_not_offered(clinic):
-    clinic["molar"].is_active = False
-    with tenant_scope(clinic["org"]):
-        clinic["molar"].save()
-    assert {s.provider for s in monday_slots(clinic, provider=None)} == {clinic["pearl"]}
-    clinic["checkup"].is_active = False
-    with tenant_scope(clinic["org"]):
-        clinic["checkup"].save()
-    assert monday_slots(clinic, provider=None) == []
+def test_inactive_providers_and_types_are_not_offered(office):
+    office["molar"].is_active = False
+    with tenant_scope(office["org"]):
+        office["molar"].save()
+    assert {s.provider for s in monday_slots(office, provider=None)} == {office["pearl"]}
+    office["checkup"].is_active = False
+    with tenant_scope(office["org"]):
+        office["checkup"].save()
+    assert monday_slots(office, provider=None) == []
 
 
 def test_a_dst_week_keeps_local_hours_and_true_durations(org_a, settings):
@@ -236,13 +236,13 @@ def test_wall_times_the_clocks_skip_are_not_offered(org_a, settings):
     assert slots[1].end.astimezone(NEW_YORK).strftime("%H:%M") == "03:30"
 
 
-def test_another_organizations_type_or_provider_gives_no_slots(clinic, org_b):
+def test_another_organizations_type_or_provider_gives_no_slots(office, org_b):
     other_type = AppointmentTypeFactory.create(organization=org_b)
     other_provider = provider_with_week(org_b, "Dr. Reyes")
-    with tenant_scope(clinic["org"]):
+    with tenant_scope(office["org"]):
         assert (
             slots_available(
-                organization=clinic["org"],
+                organization=office["org"],
                 appointment_type=other_type,
                 start_date=MONDAY,
                 end_date=MONDAY,
@@ -251,8 +251,8 @@ def test_another_organizations_type_or_provider_gives_no_slots(clinic, org_b):
         )
         assert (
             slots_available(
-                organization=clinic["org"],
-                appointment_type=clinic["checkup"],
+                organization=office["org"],
+                appointment_type=office["checkup"],
                 start_date=MONDAY,
                 end_date=MONDAY,
                 provider=other_provider,

@@ -12,8 +12,12 @@ from booking.models import Appointment
 from booking.selectors import slots_available
 from booking.services import _save_or_taken, appointment_book
 from tenants.scoping import tenant_scope
-from tests.booking.factories import AppointmentTypeFactory, PatientFactory, provider_with_week
-from tests.factories import OrganizationFactory
+from tests.factories import (
+    AppointmentTypeFactory,
+    OrganizationFactory,
+    PatientFactory,
+    provider_with_week,
+)
 
 THREADS = 20
 

@@ -11,16 +11,16 @@ from booking.services import appointment_book, appointment_cancel, appointment_r
 from booking.slots import slot_encode
 from tenants.scoping import tenant_scope, unscoped
 from tests.booking.conftest import MONDAY, local
-from tests.booking.factories import AppointmentTypeFactory, PatientFactory, provider_with_week
+from tests.factories import AppointmentTypeFactory, PatientFactory, provider_with_week
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_clinics(clinic, org_b):
-    """Alpha (the `clinic`) and Bravo, each with a provider, a type and a patient."""
+def two_clinics(office, org_b):
+    """Alpha (the `office`) and Bravo, each with a provider, a type and a patient."""
     return {
-        "a": clinic,
+        "a": office,
         "b": {
             "org": org_b,
             "reyes": provider_with_week(org_b, "Dr. Reyes"),

@@ -9,7 +9,7 @@ from booking.selectors import appointments_upcoming, patient_find
 from booking.services import patient_register
 from tenants.scoping import tenant_scope
 from tests.booking.conftest import MONDAY, local
-from tests.booking.factories import AppointmentFactory, PatientFactory
+from tests.factories import AppointmentFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@ import pytest
 
 from booking.selectors import appointment_type_match, appointment_types_active, providers_active
 from tenants.scoping import tenant_scope
-from tests.booking.factories import AppointmentTypeFactory, ProviderFactory
+from tests.factories import AppointmentTypeFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,12 @@ from conversations.models import Conversation, Message
 from conversations.services import message_log
 from tenants.models import Organization
 from tenants.scoping import tenant_scope
-from tests.booking.factories import AppointmentTypeFactory, PatientFactory, provider_with_week
-from tests.factories import ConversationFactory
+from tests.factories import (
+    AppointmentTypeFactory,
+    ConversationFactory,
+    PatientFactory,
+    provider_with_week,
+)
 from tests.lexi.openai_server import ScriptedOpenAI
 
 SENDER = "+16195550123"
@@ -29,7 +33,9 @@ def openai_server(settings) -> Iterator[ScriptedOpenAI]:
 
 
 @dataclass
-class Clinic:
+class Office:
+    """A clinic set up to book into: its organization, a provider and three appointment types."""
+
     organization: Organization
     provider: Provider
     cleaning: AppointmentType
@@ -37,9 +43,9 @@ class Clinic:
     emergency: AppointmentType
 
 
-def clinic_setup(organization: Organization) -> Clinic:
+def office_setup(organization: Organization) -> Office:
     """One provider working every day 8-12 and 13-17, and three appointment types."""
-    return Clinic(
+    return Office(
         organization=organization,
         provider=provider_with_week(organization, "Dr. Pearl", weekdays=range(7)),
         cleaning=AppointmentTypeFactory.create(
@@ -73,17 +79,17 @@ def lexi_says(conversation: Conversation, text: str) -> Message:
 
 
 @pytest.fixture
-def clinic_a(org_a: Organization) -> Clinic:
-    return clinic_setup(org_a)
+def office_a(org_a: Organization) -> Office:
+    return office_setup(org_a)
 
 
 @pytest.fixture
-def clinic_b(org_b: Organization) -> Clinic:
-    return clinic_setup(org_b)
+def office_b(org_b: Organization) -> Office:
+    return office_setup(org_b)
 
 
 @pytest.fixture
-def patient_a(clinic_a: Clinic) -> Patient:
+def patient_a(office_a: Office) -> Patient:
     return PatientFactory.create(
-        organization=clinic_a.organization, first_name="Ana", last_name="Lopez", phone=SENDER
+        organization=office_a.organization, first_name="Ana", last_name="Lopez", phone=SENDER
     )

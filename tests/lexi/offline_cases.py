@@ -1,6 +1,6 @@
 """Scripted conversations for the offline engine, and the clinic they run against.
 
-The clinic: Alpha Dental (New York), Dr. Molar and Dr. Pearl, Mon-Fri 08:00-12:00 and
+The office: Alpha Dental (New York), Dr. Molar and Dr. Pearl, Mon-Fri 08:00-12:00 and
 13:00-17:00, Cleaning (60 min), Checkup, Emergency exam and Consultation (30 min). Time is frozen
 at Monday 2026-11-30 08:00 New York with two hours' notice, so the first slot is 10:00 today.
 """
@@ -20,13 +20,13 @@ from conversations.selectors import messages_recent
 from lexi.context import TurnContext, TurnReply
 from tenants.models import Organization
 from tenants.scoping import tenant_scope
-from tests.booking.factories import (
+from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
+    ConversationFactory,
     PatientFactory,
     provider_with_week,
 )
-from tests.factories import ConversationFactory
 from tests.lexi.conftest import lexi_says, patient_says
 from tests.lexi.edge import OfflineEngine
 
@@ -36,14 +36,14 @@ PHONE = "+16195550142"
 
 
 @dataclass
-class OfflineClinic:
+class OfflineOffice:
     organization: Organization
     providers: dict[str, Provider]
     types: dict[str, AppointmentType]
 
 
-def offline_clinic_setup(organization: Organization) -> OfflineClinic:
-    return OfflineClinic(
+def offline_office_setup(organization: Organization) -> OfflineOffice:
+    return OfflineOffice(
         organization=organization,
         providers={
             "Dr. Pearl": provider_with_week(organization, "Dr. Pearl"),
@@ -77,18 +77,18 @@ class Existing:
     appointments: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
-def existing_create(clinic: OfflineClinic, existing: Existing, phone: str = PHONE) -> None:
+def existing_create(office: OfflineOffice, existing: Existing, phone: str = PHONE) -> None:
     patients = {
         first: PatientFactory(
-            organization=clinic.organization, first_name=first, last_name=last, phone=phone
+            organization=office.organization, first_name=first, last_name=last, phone=phone
         )
         for first, last in existing.patients
     }
     for first, type_name, start, provider in existing.appointments:
         AppointmentFactory(
-            provider=clinic.providers[provider],
+            provider=office.providers[provider],
             patient=patients[first],
-            appointment_type=clinic.types[type_name],
+            appointment_type=office.types[type_name],
             start=local(start),
         )
 
@@ -165,11 +165,11 @@ __all__ = [
     "PHONE",
     "Existing",
     "Message",
-    "OfflineClinic",
+    "OfflineOffice",
     "cancelled_count",
     "converse",
     "existing_create",
-    "offline_clinic_setup",
+    "offline_office_setup",
     "patients_on",
     "scheduled",
 ]

@@ -48,9 +48,9 @@ def test_only_the_offline_engine_answers_inside_a_transaction_and_has_no_fallbac
     )
 
 
-def test_the_current_message_is_sent_once_after_the_window(openai_server, clinic_a, settings):
+def test_the_current_message_is_sent_once_after_the_window(openai_server, office_a, settings):
     settings.LEXI_HISTORY_MESSAGES = 3
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     for n in range(4):
         patient_says(conversation, f"old {n}")
         lexi_says(conversation, f"answer {n}")
@@ -62,9 +62,9 @@ def test_the_current_message_is_sent_once_after_the_window(openai_server, clinic
     assert sent == ["answer 2", "old 3", "answer 3", "new question"]
 
 
-def test_the_greeting_is_asked_for_only_before_lexi_has_spoken(openai_server, clinic_a):
+def test_the_greeting_is_asked_for_only_before_lexi_has_spoken(openai_server, office_a):
     openai_server.push(text_completion("Hi!"), text_completion("Sure."))
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     run_turn(conversation=conversation, message=patient_says(conversation, "hello"))
     lexi_says(conversation, "Hi!")
     run_turn(conversation=conversation, message=patient_says(conversation, "a cleaning"))
@@ -73,35 +73,35 @@ def test_the_greeting_is_asked_for_only_before_lexi_has_spoken(openai_server, cl
     assert "first message: greet" not in second
 
 
-def test_a_hand_off_by_the_model_is_reported_as_flagged(openai_server, clinic_a):
+def test_a_hand_off_by_the_model_is_reported_as_flagged(openai_server, office_a):
     openai_server.push(
         tool_calls_completion([tool_call("hand_off_to_staff", {"reason": "severe pain"})]),
         text_completion("I've let the team know. If it gets worse, call 911."),
     )
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     reply = run_turn(conversation=conversation, message=patient_says(conversation, "my jaw!"))
     assert reply.flagged
     assert not reply.fell_back
-    with tenant_scope(clinic_a.organization):
+    with tenant_scope(office_a.organization):
         conversation.refresh_from_db()
     assert (conversation.needs_attention, conversation.attention_reason) == (True, "severe pain")
 
 
-def test_a_turn_without_a_flag_reports_none(openai_server, clinic_a):
+def test_a_turn_without_a_flag_reports_none(openai_server, office_a):
     openai_server.push(text_completion("Hello"))
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     reply = run_turn(conversation=conversation, message=patient_says(conversation, "hi"))
     assert not reply.flagged
-    with tenant_scope(clinic_a.organization):
+    with tenant_scope(office_a.organization):
         conversation.refresh_from_db()
     assert not conversation.needs_attention
 
 
-def test_a_turn_outside_its_organizations_scope_refuses_and_calls_no_tool(clinic_a, clinic_b):
-    conversation = conversation_start(clinic_a.organization)
+def test_a_turn_outside_its_organizations_scope_refuses_and_calls_no_tool(office_a, office_b):
+    conversation = conversation_start(office_a.organization)
     message = patient_says(conversation, "I'd like a cleaning tomorrow")
-    for wrong in (nullcontext(), tenant_scope(clinic_b.organization)):
+    for wrong in (nullcontext(), tenant_scope(office_b.organization)):
         with wrong, pytest.raises(ScopeError):
             agent.run_turn(conversation=conversation, message=message)
-    with tenant_scope(clinic_a.organization):
+    with tenant_scope(office_a.organization):
         assert not ToolCall.objects.exists()

@@ -41,8 +41,8 @@ def _chat(conversation, turns: int) -> None:
         lexi_says(conversation, f"Reply {n}: " + "I have Tue Dec 1 at 10:00 AM. " * 4)
 
 
-def _request_size(openai_server, clinic, turns: int) -> tuple[int, list[dict]]:
-    conversation = conversation_start(clinic.organization, phone=f"+1619555{turns:04d}")
+def _request_size(openai_server, office, turns: int) -> tuple[int, list[dict]]:
+    conversation = conversation_start(office.organization, phone=f"+1619555{turns:04d}")
     _chat(conversation, turns)
     openai_server.push(text_completion("ok"))
     run_turn(conversation=conversation, message=patient_says(conversation, "hello again"))
@@ -50,10 +50,10 @@ def _request_size(openai_server, clinic, turns: int) -> tuple[int, list[dict]]:
     return len(json.dumps(request["messages"])), request["messages"]
 
 
-def test_request_size_stays_flat_from_10_to_200_prior_messages(openai_server, clinic_a):
-    size_10, _ = _request_size(openai_server, clinic_a, 5)
-    size_200, messages_200 = _request_size(openai_server, clinic_a, 100)
-    size_400, _ = _request_size(openai_server, clinic_a, 200)
+def test_request_size_stays_flat_from_10_to_200_prior_messages(openai_server, office_a):
+    size_10, _ = _request_size(openai_server, office_a, 5)
+    size_200, messages_200 = _request_size(openai_server, office_a, 100)
+    size_400, _ = _request_size(openai_server, office_a, 200)
 
     history = messages_200[1:-1]
     assert tokens_estimate(history) <= BUDGET
@@ -67,10 +67,10 @@ def test_request_size_stays_flat_from_10_to_200_prior_messages(openai_server, cl
     assert messages_200[-1] == {"role": "user", "content": "hello again"}
 
 
-def test_the_budget_drops_whole_turns_and_never_splits_a_tool_call_from_its_result(clinic_a):
-    conversation = conversation_start(clinic_a.organization)
+def test_the_budget_drops_whole_turns_and_never_splits_a_tool_call_from_its_result(office_a):
+    conversation = conversation_start(office_a.organization)
     _chat(conversation, 12)
-    with tenant_scope(clinic_a.organization):
+    with tenant_scope(office_a.organization):
         history = list(Message.objects.filter(conversation=conversation).order_by("id"))
         for budget in (50, 300, 700, 5000):
             messages = history_messages(history=history, token_budget=budget)
@@ -87,10 +87,10 @@ def test_the_budget_drops_whole_turns_and_never_splits_a_tool_call_from_its_resu
             assert not pending
 
 
-def test_a_tool_call_with_malformed_arguments_is_replayed_as_sent(clinic_a):
-    conversation = conversation_start(clinic_a.organization)
+def test_a_tool_call_with_malformed_arguments_is_replayed_as_sent(office_a):
+    conversation = conversation_start(office_a.organization)
     message = patient_says(conversation, "hi")
-    with tenant_scope(clinic_a.organization):
+    with tenant_scope(office_a.organization):
         tool_call_log(
             conversation=conversation,
             message=message,
@@ -106,9 +106,9 @@ def test_a_tool_call_with_malformed_arguments_is_replayed_as_sent(clinic_a):
     assert json.loads(messages[2]["content"])["error"] == "invalid_json"
 
 
-def test_staff_messages_are_shown_as_staff_and_system_notes_are_left_out(clinic_a):
-    conversation = conversation_start(clinic_a.organization)
-    with tenant_scope(clinic_a.organization):
+def test_staff_messages_are_shown_as_staff_and_system_notes_are_left_out(office_a):
+    conversation = conversation_start(office_a.organization)
+    with tenant_scope(office_a.organization):
         staff = message_log(conversation=conversation, role="staff", content="Call us at 5")
         note = message_log(conversation=conversation, role="system", content="internal")
         messages = history_messages(history=[staff, note], token_budget=1000)

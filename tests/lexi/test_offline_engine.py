@@ -29,7 +29,7 @@ from tests.lexi.offline_cases import (
     cancelled_count,
     converse,
     existing_create,
-    offline_clinic_setup,
+    offline_office_setup,
     patients_on,
     scheduled,
 )
@@ -332,11 +332,11 @@ CASES = [
 
 
 @pytest.fixture
-def frozen_clinic(org_a, settings):
+def frozen_office(org_a, settings):
     settings.BOOKING_MIN_NOTICE_MINUTES = 120
     settings.BOOKING_SLOT_MINUTES = 30
     with time_machine.travel(NOW, tick=False):
-        yield offline_clinic_setup(org_a)
+        yield offline_office_setup(org_a)
 
 
 def test_the_table_has_at_least_thirty_conversations():
@@ -345,9 +345,9 @@ def test_the_table_has_at_least_thirty_conversations():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_scripted_conversation(case: Case, frozen_clinic):
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, case.existing)
+def test_scripted_conversation(case: Case, frozen_office):
+    organization = frozen_office.organization
+    existing_create(frozen_office, case.existing)
     patients_before = patients_on(organization)
     visits_before = scheduled(organization)
 
@@ -383,9 +383,9 @@ def _tool_call_names(organization) -> list[str]:
         return list(ToolCall.objects.order_by("id").values_list("name", flat=True))
 
 
-def test_every_action_is_a_logged_tool_call_of_the_offline_engine(frozen_clinic):
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA)
+def test_every_action_is_a_logged_tool_call_of_the_offline_engine(frozen_office):
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA)
     converse(organization, ["book a cleaning tomorrow morning", "the first", "yes"])
     with tenant_scope(organization):
         calls = list(ToolCall.objects.order_by("id"))
@@ -401,9 +401,9 @@ def test_every_action_is_a_logged_tool_call_of_the_offline_engine(frozen_clinic)
     assert booked.arguments["slot_id"] == calls[2].result["slots"][0]["slot_id"]
 
 
-def test_dialogue_state_lives_in_the_database_between_texts(frozen_clinic):
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA)
+def test_dialogue_state_lives_in_the_database_between_texts(frozen_office):
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA)
     conversation, _ = converse(organization, ["I'd like a cleaning"])
     with tenant_scope(organization):
         stored = Conversation.objects.get(pk=conversation.pk)
@@ -433,14 +433,14 @@ def test_dialogue_state_lives_in_the_database_between_texts(frozen_clinic):
     assert "Welcome" not in reply.text
 
 
-def test_a_slot_taken_before_confirmation_is_never_double_booked(frozen_clinic):
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA)
+def test_a_slot_taken_before_confirmation_is_never_double_booked(frozen_office):
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA)
     conversation, replies = converse(organization, ["checkup tomorrow morning", "the first"])
     assert "Tue Dec 1 at 8:00 AM with Dr. Molar" in replies[-1].text
     # Someone else takes 8:00 with Dr. Molar before the patient says yes.
     existing_create(
-        frozen_clinic,
+        frozen_office,
         Existing(
             patients=[("Zoe", "Other")],
             appointments=[("Zoe", "Checkup", "2026-12-01 08:00", "Dr. Molar")],
@@ -466,16 +466,16 @@ def test_a_slot_taken_before_confirmation_is_never_double_booked(frozen_clinic):
     assert scheduled(organization) == []
     with tenant_scope(organization):
         at_eight = Appointment.objects.filter(
-            provider=frozen_clinic.providers["Dr. Molar"], status=Appointment.Status.SCHEDULED
+            provider=frozen_office.providers["Dr. Molar"], status=Appointment.Status.SCHEDULED
         ).count()
     assert at_eight == 1
 
 
-def test_a_turn_for_one_organization_never_touches_another(frozen_clinic, org_b):
+def test_a_turn_for_one_organization_never_touches_another(frozen_office, org_b):
     """Org B has the same phone with a patient and a visit: org A's turns see none of it."""
-    organization = frozen_clinic.organization
-    clinic_b = offline_clinic_setup(org_b)
-    existing_create(clinic_b, ANA_WITH_CLEANING)
+    organization = frozen_office.organization
+    office_b = offline_office_setup(org_b)
+    existing_create(office_b, ANA_WITH_CLEANING)
     b_before = scheduled(org_b)
 
     _, cancel_replies = converse(organization, ["cancel my appointment", "yes"])
@@ -496,11 +496,11 @@ def test_a_turn_for_one_organization_never_touches_another(frozen_clinic, org_b)
         assert Appointment.objects.filter(conversation__isnull=False).count() == 0
 
 
-def test_run_turn_uses_the_offline_engine_by_default(frozen_clinic, settings):
+def test_run_turn_uses_the_offline_engine_by_default(frozen_office, settings):
     settings.LEXI_ENGINE = "offline"
     settings.OPENAI_API_KEY = ""
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA_WITH_CLEANING)
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA_WITH_CLEANING)
     conversation = ConversationFactory.create(organization=organization, from_number=PHONE)
     replies = []
     for text in ["hi, can we resched my appt?", "thursday at 3pm", "yes"]:
@@ -515,11 +515,11 @@ def test_run_turn_uses_the_offline_engine_by_default(frozen_clinic, settings):
     assert "reschedule_appointment" in _tool_call_names(organization)
 
 
-def test_run_turn_cancels_by_text_without_the_opt_out_word(frozen_clinic, settings):
+def test_run_turn_cancels_by_text_without_the_opt_out_word(frozen_office, settings):
     settings.LEXI_ENGINE = "offline"
     settings.OPENAI_API_KEY = ""
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA_WITH_CLEANING)
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA_WITH_CLEANING)
     conversation = ConversationFactory.create(organization=organization, from_number=PHONE)
     texts = []
     for text in ["I won't be able to make my appointment", "yes please"]:
@@ -545,9 +545,9 @@ def _find_slots_arguments(organization) -> list[dict]:
         ]
 
 
-def test_a_requested_hour_is_one_search_from_just_before_it(frozen_clinic):
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA)
+def test_a_requested_hour_is_one_search_from_just_before_it(frozen_office):
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA)
     _, replies = converse(organization, ["checkup Thursday at 11"])
     assert "Thu Dec 3 at 11:00 AM with Dr. Molar is open" in replies[0].text
     searches = _find_slots_arguments(organization)
@@ -556,9 +556,9 @@ def test_a_requested_hour_is_one_search_from_just_before_it(frozen_clinic):
     assert searches[0]["start_time"] == "10:00"
 
 
-def test_a_taken_hour_offers_the_nearest_times_instead(frozen_clinic):
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA)
+def test_a_taken_hour_offers_the_nearest_times_instead(frozen_office):
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA)
     busy = Existing(
         patients=[("Bo", "Chen"), ("Cy", "Chen")],
         appointments=[
@@ -566,7 +566,7 @@ def test_a_taken_hour_offers_the_nearest_times_instead(frozen_clinic):
             ("Cy", "Checkup", "2026-12-03 11:00", "Dr. Pearl"),
         ],
     )
-    existing_create(frozen_clinic, busy, phone="+16195550999")
+    existing_create(frozen_office, busy, phone="+16195550999")
     _, replies = converse(organization, ["checkup Thursday at 11"])
     assert "1) Thu Dec 3 at 10:30 AM" in replies[0].text
     assert "11:30 AM" in replies[0].text
@@ -574,9 +574,9 @@ def test_a_taken_hour_offers_the_nearest_times_instead(frozen_clinic):
     assert len(_find_slots_arguments(organization)) == 1
 
 
-def test_later_than_a_days_last_times_moves_on_to_the_next_day(frozen_clinic):
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA)
+def test_later_than_a_days_last_times_moves_on_to_the_next_day(frozen_office):
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA)
     _, replies = converse(
         organization, ["checkup tomorrow afternoon", "something later", "something later"]
     )
@@ -590,11 +590,11 @@ def test_later_than_a_days_last_times_moves_on_to_the_next_day(frozen_clinic):
     ]
 
 
-def test_staff_are_flagged_once_until_they_clear_it(frozen_clinic):
+def test_staff_are_flagged_once_until_they_clear_it(frozen_office):
     from conversations.services import conversation_resolve
 
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA)
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA)
     conversation, _ = converse(
         organization, ["my tooth got knocked out!", "now my face is swelling"]
     )
@@ -610,12 +610,12 @@ def test_staff_are_flagged_once_until_they_clear_it(frozen_clinic):
         assert ToolCall.objects.filter(name="hand_off_to_staff").count() == 2
 
 
-def test_asked_about_a_closed_day_lexi_says_so_and_why(frozen_clinic):
+def test_asked_about_a_closed_day_lexi_says_so_and_why(frozen_office):
     from datetime import date
 
-    from tests.booking.factories import ClosureFactory
+    from tests.factories import ClosureFactory
 
-    organization = frozen_clinic.organization
+    organization = frozen_office.organization
     ClosureFactory.create(
         organization=organization, date=date(2026, 12, 1), reason="Staff training"
     )
@@ -631,9 +631,9 @@ def test_asked_about_a_closed_day_lexi_says_so_and_why(frozen_clinic):
         assert [c.arguments.get("date") for c in asked] == ["2026-12-01", "2026-12-02"]
 
 
-def test_an_office_question_and_a_booking_in_one_text_get_both_answered(frozen_clinic):
-    organization = frozen_clinic.organization
-    existing_create(frozen_clinic, ANA)
+def test_an_office_question_and_a_booking_in_one_text_get_both_answered(frozen_office):
+    organization = frozen_office.organization
+    existing_create(frozen_office, ANA)
 
     _, [reply] = converse(organization, ["What are your hours? I'd like to book a cleaning"])
 

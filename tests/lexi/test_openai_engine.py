@@ -55,9 +55,9 @@ def _offer_slots(request, server):
 
 
 def test_full_booking_through_tool_calls_creates_the_appointment(
-    openai_server, clinic_a, patient_a
+    openai_server, office_a, patient_a
 ):
-    organization = clinic_a.organization
+    organization = office_a.organization
     openai_server.push(
         tool_calls_completion([tool_call("find_patient", {}, call_id="call_find_patient")]),
         tool_calls_completion(
@@ -89,7 +89,7 @@ def test_full_booking_through_tool_calls_creates_the_appointment(
             "patient", "appointment_type", "conversation"
         ).get()
     assert appointment.patient == patient_a
-    assert appointment.appointment_type == clinic_a.cleaning
+    assert appointment.appointment_type == office_a.cleaning
     assert appointment.conversation == conversation
     assert reply.text.startswith("You're booked for ")
     assert "Dr. Pearl" in reply.text
@@ -106,14 +106,14 @@ def test_full_booking_through_tool_calls_creates_the_appointment(
 
 
 def test_earlier_turns_tool_calls_and_results_are_in_later_requests(
-    openai_server, clinic_a, patient_a
+    openai_server, office_a, patient_a
 ):
     openai_server.push(
         tool_calls_completion([tool_call("find_patient", {}, call_id="call_find_patient")]),
         text_completion("Hi Ana! What can I do for you?"),
         text_completion("Sure."),
     )
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     reply = run_turn(conversation=conversation, message=patient_says(conversation, "hi"))
     lexi_says(conversation, reply.text)
     run_turn(conversation=conversation, message=patient_says(conversation, "a cleaning"))
@@ -130,7 +130,7 @@ def test_earlier_turns_tool_calls_and_results_are_in_later_requests(
 
 
 def test_malformed_arguments_and_unknown_tool_go_back_to_the_model_as_errors(
-    openai_server, clinic_a
+    openai_server, office_a
 ):
     seen: dict = {}
 
@@ -148,7 +148,7 @@ def test_malformed_arguments_and_unknown_tool_go_back_to_the_model_as_errors(
         ),
         recover,
     )
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     reply = run_turn(conversation=conversation, message=patient_says(conversation, "book"))
 
     assert reply.text == "What kind of visit do you need?"
@@ -157,7 +157,7 @@ def test_malformed_arguments_and_unknown_tool_go_back_to_the_model_as_errors(
     assert seen["call_unknown"]["error"] == "unknown_tool"
     assert seen["call_inv"]["error"] == "invalid_arguments"
     assert "unknown argument 'when'" in seen["call_inv"]["message"]
-    calls = _tool_calls(clinic_a.organization)
+    calls = _tool_calls(office_a.organization)
     assert [(c.call_id, c.error) for c in calls] == [
         ("call_bad", "invalid_json"),
         ("call_unknown", "unknown_tool"),
@@ -165,9 +165,9 @@ def test_malformed_arguments_and_unknown_tool_go_back_to_the_model_as_errors(
     ]
 
 
-def test_the_request_carries_the_tools_and_the_organizations_prompt(openai_server, clinic_a):
+def test_the_request_carries_the_tools_and_the_organizations_prompt(openai_server, office_a):
     openai_server.push(text_completion("Hi! Welcome to Alpha Dental. This is Lexi."))
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     run_turn(conversation=conversation, message=patient_says(conversation, "hello"))
 
     (request,) = openai_server.requests
@@ -182,38 +182,38 @@ def test_the_request_carries_the_tools_and_the_organizations_prompt(openai_serve
     assert request["messages"][-1] == {"role": "user", "content": "hello"}
 
 
-def test_the_organizations_model_is_used(openai_server, clinic_a):
-    clinic_a.organization.lexi_model = "my-local-model"
-    clinic_a.organization.save()
+def test_the_organizations_model_is_used(openai_server, office_a):
+    office_a.organization.lexi_model = "my-local-model"
+    office_a.organization.save()
     openai_server.push(text_completion("Hello"))
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     run_turn(conversation=conversation, message=patient_says(conversation, "hello"))
     assert openai_server.requests[0]["model"] == "my-local-model"
 
 
-def test_a_long_model_reply_is_capped_for_sms(openai_server, clinic_a):
+def test_a_long_model_reply_is_capped_for_sms(openai_server, office_a):
     openai_server.push(text_completion("word " * 1000))
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     reply = run_turn(conversation=conversation, message=patient_says(conversation, "hi"))
     assert len(reply.text) == MAX_REPLY_CHARS
 
 
-def test_the_reply_is_not_stored_by_the_turn(openai_server, clinic_a):
+def test_the_reply_is_not_stored_by_the_turn(openai_server, office_a):
     openai_server.push(text_completion("Hello"))
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     run_turn(conversation=conversation, message=patient_says(conversation, "hi"))
-    with tenant_scope(clinic_a.organization):
+    with tenant_scope(office_a.organization):
         assert list(Message.objects.values_list("role", flat=True)) == ["user"]
 
 
 def test_a_model_that_fails_after_booking_still_tells_the_patient_it_is_booked(
-    openai_server, clinic_a, patient_a, settings
+    openai_server, office_a, patient_a, settings
 ):
     from tests.lexi.openai_server import Respond
 
     settings.LEXI_TURN_DEADLINE_SECONDS = 2.0
     settings.LEXI_LLM_TIMEOUT_SECONDS = 0.5
-    organization = clinic_a.organization
+    organization = office_a.organization
     openai_server.push(
         tool_calls_completion(
             [

@@ -1,4 +1,4 @@
-"""The system prompt: rules first, then the clinic, then its instructions, then the time."""
+"""The system prompt: rules first, then the office, then its instructions, then the time."""
 
 from datetime import UTC, datetime
 

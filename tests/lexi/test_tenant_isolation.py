@@ -10,7 +10,7 @@ from booking.models import Appointment, Patient
 from booking.selectors import slots_available
 from conversations.models import Conversation, ToolCall
 from tenants.scoping import tenant_scope, unscoped
-from tests.booking.factories import AppointmentFactory, PatientFactory
+from tests.factories import AppointmentFactory, PatientFactory
 from tests.lexi.conftest import SENDER, conversation_start, patient_says
 from tests.lexi.edge import run_turn
 from tests.lexi.openai_server import text_completion, tool_call, tool_calls_completion
@@ -32,17 +32,17 @@ def _snapshot(organization) -> dict:
         }
 
 
-def test_a_turn_for_a_never_reads_or_books_bs_data(openai_server, clinic_a, clinic_b, patient_a):
-    org_b = clinic_b.organization
+def test_a_turn_for_a_never_reads_or_books_bs_data(openai_server, office_a, office_b, patient_a):
+    org_b = office_b.organization
     # Same phone in both clinics: the phone alone must not cross the tenant line.
     bianca = PatientFactory.create(
         organization=org_b, first_name="Bianca", last_name="Bravo", phone=SENDER
     )
     start = (timezone.now() + timedelta(days=4)).replace(hour=9, minute=0, second=0, microsecond=0)
     b_appointment = AppointmentFactory.create(
-        provider=clinic_b.provider,
+        provider=office_b.provider,
         patient=bianca,
-        appointment_type=clinic_b.exam,
+        appointment_type=office_b.exam,
         start=start,
     )
     b_conversation = conversation_start(org_b)
@@ -50,7 +50,7 @@ def test_a_turn_for_a_never_reads_or_books_bs_data(openai_server, clinic_a, clin
         today = timezone.localdate()
         b_slot = slots_available(
             organization=org_b,
-            appointment_type=clinic_b.cleaning,
+            appointment_type=office_b.cleaning,
             start_date=today,
             end_date=today + timedelta(days=13),
             limit=1,
@@ -99,7 +99,7 @@ def test_a_turn_for_a_never_reads_or_books_bs_data(openai_server, clinic_a, clin
         tool_call("hand_off_to_staff", {"reason": "x", "conversation_id": b_conversation.pk}),
     ]
     openai_server.push(tool_calls_completion(calls), record)
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     run_turn(conversation=conversation, message=patient_says(conversation, "hi"))
 
     assert [p["first_name"] for p in results["find_any"]["patients"]] == ["Ana"]
@@ -113,14 +113,14 @@ def test_a_turn_for_a_never_reads_or_books_bs_data(openai_server, clinic_a, clin
     assert results["register_in_b"]["error"] == "invalid_arguments"
     assert "Bianca" not in json.dumps(results)
     assert _snapshot(org_b) == before_b
-    with tenant_scope(clinic_a.organization):
+    with tenant_scope(office_a.organization):
         assert not Appointment.objects.exists()
         assert list(Patient.objects.values_list("first_name", flat=True)) == ["Ana"]
     with unscoped():
         assert not ToolCall.objects.filter(organization=org_b).exists()
 
 
-def test_slots_offered_in_a_are_a_slots_only(openai_server, clinic_a, clinic_b, patient_a):
+def test_slots_offered_in_a_are_a_slots_only(openai_server, office_a, office_b, patient_a):
     offered: dict = {}
 
     def keep(request, server):
@@ -133,12 +133,12 @@ def test_slots_offered_in_a_are_a_slots_only(openai_server, clinic_a, clinic_b, 
         ),
         keep,
     )
-    conversation = conversation_start(clinic_a.organization)
+    conversation = conversation_start(office_a.organization)
     run_turn(conversation=conversation, message=patient_says(conversation, "cleaning"))
     slot_id = offered["slots"][0]["slot_id"]
 
     # The same id replayed in B's turn is refused there.
-    bianca = PatientFactory.create(organization=clinic_b.organization, phone=SENDER)
+    bianca = PatientFactory.create(organization=office_b.organization, phone=SENDER)
     openai_server.push(
         tool_calls_completion(
             [
@@ -151,7 +151,7 @@ def test_slots_offered_in_a_are_a_slots_only(openai_server, clinic_a, clinic_b, 
         ),
         lambda request, server: text_completion(request["messages"][-1]["content"]),
     )
-    b_conversation = conversation_start(clinic_b.organization)
+    b_conversation = conversation_start(office_b.organization)
     reply = run_turn(conversation=b_conversation, message=patient_says(b_conversation, "book"))
 
     assert "invalid_slot" in reply.text

@@ -19,9 +19,9 @@ from django.db import connections
 from tenants.models import Organization
 from tests.factories import PhoneNumberFactory
 from tests.lexi.conftest import openai_server  # the scripted OpenAI-compatible server
-from tests.twilio_helpers import webhook_settings_apply
+from tests.twilio_helpers import _twilio_settings
 
-__all__ = ["FIGURES", "Figures", "openai_server"]
+__all__ = ["FIGURES", "Figures", "_twilio_settings", "openai_server"]
 
 BARTON_NUMBER = "+18504036622"  # fixtures/demo.json: Barton Dental
 HARBOR_NUMBER = "+16195550142"  # fixtures/demo.json: Harbor Family Dentistry
@@ -73,11 +73,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(line)
 
 
-@pytest.fixture(autouse=True)
-def _twilio_settings(settings: Any) -> None:
-    webhook_settings_apply(
-        settings, LEXI_ENGINE="offline", OPENAI_API_KEY="", LEXI_SENDER_LIMIT_PER_MINUTE=1000
-    )
+@pytest.fixture
+def webhook_settings() -> dict[str, Any]:
+    return {"LEXI_ENGINE": "offline", "OPENAI_API_KEY": "", "LEXI_SENDER_LIMIT_PER_MINUTE": 1000}
 
 
 @pytest.fixture

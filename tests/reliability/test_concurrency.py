@@ -14,8 +14,8 @@ import pytest
 from conversations.models import Conversation, Message
 from tenants.scoping import tenant_scope
 from tests.reliability.conftest import BARTON_NUMBER, HARBOR_NUMBER, PATIENT, demo_load
-from tests.reliability.webhook import assert_polite_twiml, post_in_thread
-from tests.twilio_helpers import reply_texts, twilio_payload
+from tests.reliability.webhook import assert_polite_twiml
+from tests.twilio_helpers import post_in_thread, reply_texts, twilio_payload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

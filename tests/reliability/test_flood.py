@@ -15,8 +15,8 @@ from conversations.models import Message
 from sms.replies import SLOW_DOWN_TEXT
 from tenants.scoping import tenant_scope
 from tests.lexi.openai_server import text_completion
-from tests.reliability.webhook import assert_polite_twiml, post_in_thread
-from tests.twilio_helpers import signed_post, twilio_payload
+from tests.reliability.webhook import assert_polite_twiml
+from tests.twilio_helpers import post_in_thread, signed_post, twilio_payload
 
 LIMIT = 5
 FLOOD = 100

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.db import connection
 from django.http import QueryDict
 from django.test import Client
 
@@ -11,7 +10,7 @@ from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
 from sms.twilio import twiml_messages
 from tenants.models import Organization
 from tenants.scoping import tenant_scope
-from tests.twilio_helpers import FORM_CONTENT_TYPE, TEST_HOST, TEST_TOKEN, WEBHOOK_PATH, signed_post
+from tests.twilio_helpers import FORM_CONTENT_TYPE, TEST_HOST, TEST_TOKEN, WEBHOOK_PATH
 
 # What an exception or a stack trace leaves in a body; none may ever reach a caller.
 LEAK_MARKERS = (
@@ -45,14 +44,6 @@ def raw_signed_post(
     return client.generic(
         "POST", WEBHOOK_PATH, raw, content_type=content_type, headers={SIGNATURE_HEADER: signature}
     )
-
-
-def post_in_thread(params: dict[str, Any]) -> Any:
-    """A signed post from a worker thread, on a client and connection of its own."""
-    try:
-        return signed_post(Client(), params)
-    finally:
-        connection.close()  # the thread's own connection, so the test database can be dropped
 
 
 def body_text(response: Any) -> str:

@@ -7,18 +7,25 @@ from tenants.models import Organization
 from tests.factories import PhoneNumberFactory
 from tests.lexi.conftest import openai_server  # the scripted OpenAI-compatible server
 from tests.sms.twilio_server import FakeTwilio
-from tests.twilio_helpers import TEST_ACCOUNT_SID, TEST_TOKEN, webhook_settings_apply
+from tests.twilio_helpers import TEST_ACCOUNT_SID, TEST_TOKEN, _twilio_settings
 
-__all__ = ["CLINIC_A_NUMBER", "CLINIC_B_NUMBER", "PATIENT", "openai_server", "twilio_server"]
+__all__ = [
+    "CLINIC_A_NUMBER",
+    "CLINIC_B_NUMBER",
+    "PATIENT",
+    "_twilio_settings",
+    "openai_server",
+    "twilio_server",
+]
 
 CLINIC_A_NUMBER = "+18504036622"
 CLINIC_B_NUMBER = "+16195550142"
 PATIENT = "+16195551234"
 
 
-@pytest.fixture(autouse=True)
-def _twilio_settings(settings: Any) -> None:
-    webhook_settings_apply(settings, LEXI_SENDER_LIMIT_PER_MINUTE=10)
+@pytest.fixture
+def webhook_settings() -> dict[str, Any]:
+    return {"LEXI_SENDER_LIMIT_PER_MINUTE": 10}
 
 
 @pytest.fixture

@@ -4,26 +4,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test import Client
 
 from conversations.models import Conversation, Message
 from tenants.scoping import tenant_scope
-from tests.twilio_helpers import reply_texts, signed_post, twilio_payload
+from tests.twilio_helpers import post_in_thread, reply_texts, twilio_payload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _post_in_thread(params: dict[str, Any]) -> Any:
-    try:
-        return signed_post(Client(), params)
-    finally:
-        connection.close()  # this thread's own connection, so the test database can be dropped
-
-
 def _concurrently(payloads: list[dict[str, Any]]) -> list[Any]:
     with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
-        return list(pool.map(_post_in_thread, payloads))
+        return list(pool.map(post_in_thread, payloads))
 
 
 def test_twenty_concurrent_first_texts_from_one_sender_open_one_conversation(clinic_a, settings):

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import factory
 from django.contrib.auth.models import Permission
 
 from booking.models import Appointment, AppointmentType, Closure, Patient, Provider, ScheduleBlock
@@ -19,7 +18,7 @@ from tests.factories import (
     MembershipFactory,
     MessageFactory,
     OrganizationFactory,
-    TenantFactory,
+    ToolCallFactory,
     UserFactory,
 )
 
@@ -27,17 +26,6 @@ STAFF_APPS = ("conversations", "booking", "tenants", "sms")
 PASSWORD = "correct horse battery staple"
 TOKEN_CANARY = "TOKENSECRET"
 PLATFORM_CANARY = "CANARYP"
-
-
-class ToolCallFactory(TenantFactory[ToolCall]):
-    class Meta:
-        model = ToolCall
-
-    conversation = factory.SubFactory(ConversationFactory)
-    organization = factory.LazyAttribute(lambda o: o.conversation.organization)
-    name = "get_office_info"
-    arguments = factory.LazyFunction(dict)
-    result = factory.LazyFunction(dict)
 
 
 BOOKED_CLEANING = {
