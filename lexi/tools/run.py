@@ -18,7 +18,7 @@ from lexi.tools.results import ToolResult
 from lexi.tools.schemas import TOOL_NAMES
 from tenants.scoping import scope_required
 
-# The package's name, as before it was split, so existing log filters and dashboards still match.
+# Named after the package, not this module: every tool call logs under one name.
 logger = logging.getLogger("lexi.tools")
 
 

@@ -1,6 +1,7 @@
 """Generate conversations and messages at scale for `make bench` (PostgreSQL, COPY).
 
-    python manage.py bench_seed --conversations 100000 --messages 1000000
+    DJANGO_SETTINGS_MODULE=bench.settings python manage.py bench_seed --conversations 100000 \
+        --messages 1000000
 
 Spreads them over the demo clinics plus `--organizations` bench clinics, with a year of
 timestamps, counters and previews consistent with the messages. Run it as the table owner:
