@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conversations.models import Message
-from tests.admin.factories import staff_user
+from tests.admin.builders import staff_user
 from tests.factories import ConversationFactory, MessageFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db

@@ -68,7 +68,7 @@ def test_every_tenant_model_in_the_admin_has_canary_rows(world_a: World) -> None
         m for m in admin.site._registry if issubclass(m, TenantModel) or m is Organization
     }
     missing = registered - set(world_a.objects)
-    assert not missing, f"add canary rows for {missing} in tests/admin/factories.py"
+    assert not missing, f"add canary rows for {missing} in tests/admin/builders.py"
 
 
 @pytest.mark.parametrize(("me", "other"), [("world_a", "world_b"), ("world_b", "world_a")])
