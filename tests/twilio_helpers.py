@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from django.db import connection
 from django.test import Client
@@ -56,6 +57,20 @@ def signed_post(
         urlencode(params, doseq=True),
         content_type=FORM_CONTENT_TYPE,
         headers={SIGNATURE_HEADER: signature, **(headers or {})},
+    )
+
+
+def http_signed_post(
+    http: httpx.Client, base_url: str, params: dict[str, Any], *, signed_base: str | None = None
+) -> httpx.Response:
+    """POST `params` to a running server's webhook, signed for `signed_base` (default: its URL)."""
+    signature = signature_compute(
+        url=(signed_base or base_url) + WEBHOOK_PATH, params=params, token=TEST_TOKEN
+    )
+    return http.post(
+        base_url + WEBHOOK_PATH,
+        content=urlencode(params),
+        headers={"Content-Type": FORM_CONTENT_TYPE, SIGNATURE_HEADER: signature},
     )
 
 

@@ -19,15 +19,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 
-from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
 from sms.twilio import twiml_messages
 from tests.reliability.conftest import BARTON_NUMBER, HARBOR_NUMBER
-from tests.twilio_helpers import FORM_CONTENT_TYPE, TEST_TOKEN, WEBHOOK_PATH, twilio_payload
+from tests.twilio_helpers import TEST_TOKEN, http_signed_post, twilio_payload
 
 pytestmark = pytest.mark.postgres
 
@@ -222,15 +220,9 @@ def _send(server: Server, http: httpx.Client, number: int, phase: str) -> Attemp
 
 
 def _post(server: Server, http: httpx.Client, params: dict[str, str], phase: str) -> Attempt:
-    url = server.base_url + WEBHOOK_PATH
-    signature = signature_compute(url=url, params=params, token=TEST_TOKEN)
     started = time.monotonic()
     try:
-        response = http.post(
-            url,
-            content=urlencode(params),
-            headers={"Content-Type": FORM_CONTENT_TYPE, SIGNATURE_HEADER: signature},
-        )
+        response = http_signed_post(http, server.base_url, params)
     except httpx.HTTPError:
         return Attempt(params, 0, time.monotonic() - started, phase=phase)
     replies = twiml_messages(response.text) if response.status_code == 200 else []

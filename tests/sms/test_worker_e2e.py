@@ -10,7 +10,6 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -18,15 +17,13 @@ import redis
 from django.core.management import call_command
 
 from conversations.models import Conversation, Message
-from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
 from tenants.scoping import tenant_scope
 from tests.lexi.openai_server import Respond, text_completion
 from tests.sms.conftest import CLINIC_A_NUMBER
 from tests.sms.worker_stack import REDIS_TEST_URL, Worker, wait_for, worker_env
 from tests.twilio_helpers import (
-    FORM_CONTENT_TYPE,
-    TEST_TOKEN,
-    WEBHOOK_PATH,
+    TEST_HOST,
+    http_signed_post,
     twilio_payload,
 )
 
@@ -83,14 +80,7 @@ def _start(workers: list[Worker], backend: str, count: int = 1) -> None:
 
 def _post(server_url: str, params: dict[str, str], http: httpx.Client) -> httpx.Response:
     # The webhook verifies against PUBLIC_BASE_URL (the twilio_server fixture sets it).
-    signature = signature_compute(
-        url="http://testserver" + WEBHOOK_PATH, params=params, token=TEST_TOKEN
-    )
-    return http.post(
-        server_url + WEBHOOK_PATH,
-        content=urlencode(params),
-        headers={"Content-Type": FORM_CONTENT_TYPE, SIGNATURE_HEADER: signature},
-    )
+    return http_signed_post(http, server_url, params, signed_base=TEST_HOST)
 
 
 def _messages(clinic: Any) -> list[Message]:
