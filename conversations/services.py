@@ -152,6 +152,7 @@ def conversation_open(
         if not created and quiet_after is not None and _quiet_for(conversation) > quiet_after:
             conversation_complete(conversation=conversation)
             continue
+        conversation.organization = organization  # the caller's, not re-read
         return conversation, created
     assert last_error is not None  # noqa: S101 -- only reachable after an IntegrityError
     raise last_error

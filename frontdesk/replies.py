@@ -1,9 +1,9 @@
 """What the front desk says on its own, whatever the channel: the fallback, and reply limits."""
 
+from lexi.replies import MAX_REPLY_CHARS, apology_text
 from tenants.models import Organization
 
-# Twilio concatenates at most 10 segments; longer bodies are refused.
-MAX_REPLY_CHARS = 1600
+__all__ = ["MAX_REPLY_CHARS", "fallback_text", "reply_text_limit"]
 
 
 def reply_text_limit(text: str) -> str:
@@ -18,8 +18,5 @@ def reply_text_limit(text: str) -> str:
 
 
 def fallback_text(organization: Organization) -> str:
-    office = f" at {organization.phone}" if organization.phone else ""
-    return (
-        "Sorry, I'm having trouble answering right now. A team member will follow up, "
-        f"or you can call us{office}."
-    )
+    """The polite answer when Lexi could not give one."""
+    return apology_text(organization)

@@ -13,6 +13,7 @@ from frontdesk.replies import fallback_text, reply_text_limit
 from frontdesk.steplog import ms_since, step_log
 from frontdesk.storing import fallback_store
 from lexi.agent import run_turn
+from lexi.engines import Engine
 from tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -28,11 +29,16 @@ class LexiAnswer:
 
 
 def lexi_answer(
-    *, organization: Organization, conversation: Conversation, message: Message, channel: str
+    *,
+    organization: Organization,
+    conversation: Conversation,
+    message: Message,
+    channel: str,
+    engine: Engine,
 ) -> LexiAnswer:
     """Lexi's reply to `message`, cut to fit a text; an empty reply raises ValueError."""
     started = time.monotonic()
-    reply = run_turn(conversation=conversation, message=message)
+    reply = run_turn(conversation=conversation, message=message, engine=engine)
     text = reply_text_limit(reply.text)
     if not text:
         raise ValueError("Lexi's turn produced an empty reply")

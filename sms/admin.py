@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from console.scoping import RecordAdminMixin, TenantAdmin, is_platform_admin
 from sms.models import SmsOptOut, UnroutedMessage
-from tenants.admin_scoping import RecordAdminMixin, TenantAdmin, is_platform_admin
 
 
 @admin.register(SmsOptOut)

@@ -19,6 +19,7 @@ from conversations.services import conversation_flag
 from frontdesk.outcomes import AnswerResult
 from frontdesk.storing import reply_store
 from frontdesk.turns import lexi_answer
+from lexi.engines import Engine
 from sms.inbound import InboundSms
 from sms.replies import (
     HELP_WORDS,
@@ -45,6 +46,7 @@ def inbound_answer(
     conversation: Conversation,
     message: Message,
     inbound: InboundSms,
+    engine: Engine,
     queued: bool,
 ) -> AnswerResult:
     """Answer a stored inbound text by the rules above and store the answer on it.
@@ -87,7 +89,11 @@ def inbound_answer(
         if queued:
             return _reply_stored(conversation=conversation, message=message, outcome=Outcome.QUEUED)
         answer = lexi_answer(
-            organization=organization, conversation=conversation, message=message, channel="sms"
+            organization=organization,
+            conversation=conversation,
+            message=message,
+            channel="sms",
+            engine=engine,
         )
         reply_store(
             conversation=conversation,

@@ -109,11 +109,15 @@ def _burst_answer(*, organization: Organization, waiting: list[Message]) -> Mess
         last.content = "\n".join(m.content for m in waiting)
     # A model's turn runs outside a transaction: no row stays locked while it thinks, so the
     # webhook keeps storing this patient's texts at once.
-    in_transaction = transaction.atomic() if engine.name == "offline" else nullcontext()
+    in_transaction = transaction.atomic() if engine.answers_in_transaction else nullcontext()
     try:
         with in_transaction:
             answer = lexi_answer(
-                organization=organization, conversation=conversation, message=last, channel="sms"
+                organization=organization,
+                conversation=conversation,
+                message=last,
+                channel="sms",
+                engine=engine,
             )
             return reply_store(
                 conversation=conversation,

@@ -23,8 +23,8 @@ def sender_standing(
 ) -> SenderStanding:
     """The phone's opt-out state and its texts in this conversation since `since`: one query.
 
-    Hand-written because it runs on every text: the ORM's annotated form of the same statement
-    cost ten times as much (0.19 ms against 1.7 ms, see bench/).
+    Hand-written because it runs on every text and the ORM's annotated form of the same
+    statement costs several times as much (README, "Performance").
     """
     opt_outs, messages = SmsOptOut._meta.db_table, Message._meta.db_table
     organization_id = Organization._meta.pk.get_db_prep_value(organization.pk, connection)

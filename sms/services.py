@@ -19,6 +19,7 @@ from frontdesk.selectors import ReplyMode, reply_mode_for
 from frontdesk.steplog import ms_since, step_log
 from frontdesk.storing import answer_lock, answer_replayed
 from frontdesk.turns import fallback_answer
+from lexi.engines import engine_for
 from sms.answering import inbound_answer
 from sms.inbound import InboundSms
 from sms.models import UnroutedMessage
@@ -45,7 +46,8 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> AnswerRes
         step_log("unavailable", organization, error=type(exc).__name__)
         raise AnswerUnavailable from exc
     conversation, message = stored.conversation, stored.message
-    queued = reply_mode_for(organization) == ReplyMode.QUEUED
+    engine = engine_for(organization)  # chosen once for the turn
+    queued = reply_mode_for(organization, engine=engine) == ReplyMode.QUEUED
     try:
         with transaction.atomic():
             # Held until the answer commits: a retry of this MessageSid waits here for it, and
@@ -59,6 +61,7 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> AnswerRes
                     conversation=conversation,
                     message=message,
                     inbound=inbound,
+                    engine=engine,
                     queued=queued,
                 )
                 if result.outcome == Outcome.QUEUED:

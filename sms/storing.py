@@ -49,7 +49,6 @@ def inbound_store(*, organization: Organization, inbound: InboundSms) -> StoredT
                 metadata={"channel": CHANNEL_METADATA},
                 quiet_after=timedelta(hours=settings.LEXI_CONVERSATION_QUIET_HOURS),
             )
-            conversation.organization = organization  # fetched by get_or_create's lookup
             history = conversation.message_count
             message = message_log(
                 conversation=conversation,
