@@ -18,9 +18,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import count
 from typing import Any
+
+from tests.local_server import LocalServer
 
 __all__ = [
     "Respond",
@@ -125,7 +127,7 @@ def last_tool_result(request: dict[str, Any]) -> dict[str, Any]:
     return json.loads(results[-1]["content"])
 
 
-class ScriptedOpenAI:
+class ScriptedOpenAI(LocalServer):
     """The server. `requests` holds every request body received, in order."""
 
     def __init__(self) -> None:
@@ -135,17 +137,11 @@ class ScriptedOpenAI:
             status=500, body={"error": {"message": "script exhausted", "type": "server_error"}}
         )
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        super().__init__()
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return self.origin + "/v1"
 
     def push(self, *responses: Response) -> None:
         self.script.extend(responses)
@@ -153,14 +149,6 @@ class ScriptedOpenAI:
     def always(self, response: Response) -> None:
         """Answer every request from now on with `response` (once the queue is empty)."""
         self.default = response
-
-    def start(self) -> ScriptedOpenAI:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
     def _next(self, body: dict[str, Any]) -> Respond:
         with self._lock:
