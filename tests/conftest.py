@@ -1,4 +1,5 @@
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection, connections
@@ -34,6 +35,28 @@ def org_b():
     return OrganizationFactory(name="Bravo Dental", slug="bravo-dental")
 
 
+TABLE_OWNER: dict[str, str] = {}
+
+
+@pytest.fixture
+def as_table_owner() -> Iterator[None]:
+    """The test's database work as the role that owns the tables (a migration test), where the
+    suite otherwise runs as the restricted application role."""
+    default = connections["default"]
+    owner = TABLE_OWNER.get("user")
+    if default.vendor != "postgresql" or not owner:
+        yield
+        return
+    app_role = default.settings_dict["USER"]
+    default.close()
+    default.settings_dict["USER"] = owner
+    try:
+        yield
+    finally:
+        default.close()
+        default.settings_dict["USER"] = app_role
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """With TEST_DATABASE_APP_ROLE set (CI), build the test database as the owner, then run
@@ -44,6 +67,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         yield
         return
     owner = default.settings_dict["USER"]
+    TABLE_OWNER["user"] = owner
     with django_db_blocker.unblock():
         with default.cursor() as cursor:
             # Transactional tests empty the tables between tests; the application never may.

@@ -253,9 +253,8 @@ def test_the_form_refuses_a_number_its_scope_cannot_see(org_a, org_b):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("as_table_owner")
 def test_the_migration_merges_channels_and_keeps_the_older_owner():
-    if connection.vendor != "sqlite":
-        pytest.skip("the test database's application role may not alter tables")
     a = OrganizationFactory.create(slug="a")
     b = OrganizationFactory.create(slug="b")
     executor = MigrationExecutor(connection)
