@@ -1,5 +1,6 @@
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections
@@ -38,10 +39,11 @@ def org_b():
 TABLE_OWNER: dict[str, str] = {}
 
 
-@pytest.fixture
-def as_table_owner() -> Iterator[None]:
-    """The test's database work as the role that owns the tables (a migration test), where the
-    suite otherwise runs as the restricted application role."""
+@contextmanager
+def database_owner() -> Iterator[None]:
+    """Connect as the role that owns the tables for a while (a migration, loaddata's sequence
+    resets), where the suite otherwise runs as the restricted application role. Only for
+    transactional tests: the connection is closed around it."""
     default = connections["default"]
     owner = TABLE_OWNER.get("user")
     if default.vendor != "postgresql" or not owner:
@@ -55,6 +57,12 @@ def as_table_owner() -> Iterator[None]:
     finally:
         default.close()
         default.settings_dict["USER"] = app_role
+
+
+@pytest.fixture
+def as_table_owner() -> Iterator[None]:
+    with database_owner():
+        yield
 
 
 @pytest.fixture(scope="session")

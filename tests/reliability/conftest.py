@@ -4,19 +4,15 @@ Every test adds what it did to FIGURES (requests tried, faults injected, message
 cross-tenant leaks); the terminal summary prints the totals, which the README quotes.
 """
 
-import os
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import environ
 import pytest
 from django.core.management import call_command
-from django.db import connections
 
 from tenants.models import Organization
+from tests.conftest import database_owner
 from tests.factories import PhoneNumberFactory
 from tests.lexi.conftest import openai_server  # the scripted OpenAI-compatible server
 from tests.twilio_helpers import _twilio_settings
@@ -85,30 +81,9 @@ def clinic(org_a: Organization) -> Organization:
     return org_a
 
 
-@contextmanager
-def _as_database_owner() -> Iterator[None]:
-    """Connect as the owner for a while: loaddata resets sequences, which the app role may not.
-
-    Only for transactional tests (the connection is closed around it).
-    """
-    default = connections["default"]
-    role = os.environ.get("TEST_DATABASE_APP_ROLE", "")
-    if default.vendor != "postgresql" or not role or default.settings_dict["USER"] != role:
-        yield
-        return
-    owner = environ.Env.db_url_config(os.environ["DATABASE_URL"])["USER"]
-    default.close()
-    default.settings_dict["USER"] = owner
-    try:
-        yield
-    finally:
-        default.close()
-        default.settings_dict["USER"] = role
-
-
 def demo_load() -> dict[str, Organization]:
     """fixtures/demo.json (two clinics with schedules), by their texting number."""
-    with _as_database_owner():
+    with database_owner():
         call_command("loaddata", "demo", verbosity=0)
     return {
         BARTON_NUMBER: Organization.objects.get(slug="barton-dental"),
