@@ -11,6 +11,7 @@ COPY conversations ./conversations
 COPY booking ./booking
 COPY sms ./sms
 COPY console ./console
+COPY reminders ./reminders
 RUN pip install --upgrade pip && pip install .
 
 FROM python:3.13-slim AS runtime

@@ -176,6 +176,13 @@ class Appointment(TenantModel):
     notes = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=300, blank=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the patient confirmed the visit (a reminder reply)."
+    )
+    # Reminders whose time had already passed when the visit got this time are not sent.
+    time_set_at = models.DateTimeField(
+        default=timezone.now, help_text="When the visit was booked or last moved."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -332,8 +332,19 @@ def appointment_reschedule(
     locked.appointment_type = appointment_type
     locked.start = start
     locked.end = end
+    locked.time_set_at = timezone.now()
+    locked.confirmed_at = None  # a confirmation was for the old time
     _save_or_taken(
-        locked, update_fields=["provider", "appointment_type", "start", "end", "updated_at"]
+        locked,
+        update_fields=[
+            "provider",
+            "appointment_type",
+            "start",
+            "end",
+            "time_set_at",
+            "confirmed_at",
+            "updated_at",
+        ],
     )
     logger.info("appointment %s rescheduled in organization %s", locked.pk, organization.pk)
     return locked
@@ -355,3 +366,25 @@ def appointment_cancel(
     locked.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
     logger.info("appointment %s cancelled in organization %s", locked.pk, organization.pk)
     return locked
+
+
+def appointment_confirm(*, organization: Organization, appointment: Appointment) -> bool:
+    """Record that the patient confirmed a scheduled, future visit; True if it is confirmed.
+
+    Idempotent: a second confirmation keeps the first time. A cancelled, past or other clinic's
+    appointment is not confirmed (False).
+    """
+    if appointment.organization_id != organization.pk:
+        return False
+    now = timezone.now()
+    candidates = Appointment.objects.filter(
+        organization=organization,
+        pk=appointment.pk,
+        status=Appointment.Status.SCHEDULED,
+        start__gt=now,
+    )
+    if candidates.filter(confirmed_at__isnull=True).update(confirmed_at=now):
+        appointment.confirmed_at = now
+        logger.info("appointment %s confirmed in organization %s", appointment.pk, organization.pk)
+        return True
+    return candidates.exists()

@@ -19,6 +19,13 @@ class TurnContext:
     engine: str = ""
     round: int = 0
 
+    @property
+    def reminder_about(self) -> dict[str, str]:
+        """When this text answers an appointment reminder: its `appointment_id` and `action`
+        (reschedule, cancel, or "" for anything else), as reminders/replies.py tagged it."""
+        value = (self.message.metadata or {}).get("reminder")
+        return value if isinstance(value, dict) else {}
+
 
 @dataclass
 class TurnReply:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "booking",
     "frontdesk",
     "sms",
+    "reminders",
     "lexi.apps.LexiConfig",
     "console",
 ]
@@ -153,7 +154,7 @@ if LEXI_TASKS_BACKEND not in _TASK_BACKENDS:
     )
 TASKS: dict[str, Any] = {"default": {"BACKEND": _TASK_BACKENDS[LEXI_TASKS_BACKEND]}}
 # Sweeps that `manage.py lexi_clock` enqueues every LEXI_CLOCK_SECONDS (they run on workers).
-LEXI_PERIODIC_TASKS = ["sms.tasks.sms_recover"]
+LEXI_PERIODIC_TASKS = ["sms.tasks.sms_recover", "reminders.tasks.reminders_sweep"]
 LEXI_CLOCK_SECONDS = env.float("LEXI_CLOCK_SECONDS", default=60.0)
 if LEXI_TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")

@@ -5,6 +5,8 @@ opted-out phone) opt it back in; an opted-out phone is not answered; a sender ov
 limit is told to slow down once per window; HELP gets the help text; a clinic with Lexi off
 gets a flag for staff; a picture alone gets the media text; anything else is Lexi's turn —
 inline, or queued for a worker (see sms/replying.py) in the clinic's queued reply mode.
+A text answering an appointment reminder (reminders/replies.py) is looked at just after HELP:
+a confirmation is answered there; anything else goes on to Lexi, tagged with the appointment.
 """
 
 from datetime import timedelta
@@ -20,6 +22,7 @@ from frontdesk.outcomes import AnswerResult
 from frontdesk.storing import reply_store
 from frontdesk.turns import lexi_answer
 from lexi.engines import Engine
+from reminders.replies import reminder_opt_out_note, reminder_reply_take
 from sms.inbound import InboundSms
 from sms.replies import (
     HELP_WORDS,
@@ -59,6 +62,7 @@ def inbound_answer(
     text: str | None = None
     if keyword in OPT_OUT_WORDS:
         opt_out_record(organization=organization, phone=phone, opted_out=True, keyword=keyword)
+        reminder_opt_out_note(conversation=conversation, message=message)
         return _reply_stored(conversation=conversation, message=message, outcome=Outcome.OPTED_OUT)
     standing = sender_standing(
         organization=organization,
@@ -77,6 +81,10 @@ def inbound_answer(
         return _slow_down(conversation=conversation, message=message)
     elif keyword in HELP_WORDS:
         outcome, text = Outcome.HELP, help_text(organization)
+    elif confirmed := reminder_reply_take(
+        organization=organization, conversation=conversation, message=message
+    ):
+        outcome, text = Outcome.ANSWERED, confirmed
     elif not organization.lexi_enabled:
         conversation_flag(conversation=conversation, reason=LEXI_OFF_REASON)
         outcome = Outcome.STAFF_ONLY

@@ -50,7 +50,12 @@ class InboundSms:
 
     @property
     def session_id(self) -> str:
-        return f"sms_{_digits(self.from_number)}_{_digits(self.to_number)}"
+        return sms_session_id(patient_phone=self.from_number, clinic_number=self.to_number)
+
+
+def sms_session_id(*, patient_phone: str, clinic_number: str) -> str:
+    """The SMS thread of one patient phone with one clinic number, whoever texts first."""
+    return f"sms_{_digits(patient_phone)}_{_digits(clinic_number)}"
 
 
 def strip_nul(value: str) -> str:

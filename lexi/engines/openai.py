@@ -21,7 +21,7 @@ from conversations.models import Message
 from lexi.context import TurnContext, TurnReply
 from lexi.engines.base import EngineFailure
 from lexi.history import history_messages
-from lexi.prompts import system_prompt
+from lexi.prompts import reminder_note, system_prompt
 from lexi.replies import MAX_REPLY_CHARS
 from lexi.tools import TOOL_SCHEMAS, tool_run
 from tenants.models import Organization
@@ -101,6 +101,7 @@ class OpenAIEngine:
                 ),
             },
             *history_messages(history=history, token_budget=settings.LEXI_HISTORY_TOKEN_BUDGET),
+            *reminder_note(context.reminder_about),
             {"role": "user", "content": (context.message.content or "")[:MAX_REPLY_CHARS]},
         ]
         usage: dict[str, Any] = {"model": self.model, "rounds": 0}

@@ -106,3 +106,24 @@ def system_prompt(*, organization: Organization, now: datetime, first_message: b
         current += " This is the patient's first message: greet them."
     sections.append(current)
     return "\n\n".join(sections)
+
+
+_REMINDER_ASKS = {
+    "reschedule": "They want to move it: offer new times for it (find_slots), then "
+    "reschedule_appointment with this appointment_id once they choose and confirm.",
+    "cancel": "They want to cancel it: ask them to confirm, then cancel_appointment with this "
+    "appointment_id.",
+}
+
+
+def reminder_note(reminder_about: dict[str, str]) -> list[dict[str, str]]:
+    """A system note for a text that answers the appointment reminder just sent (or nothing)."""
+    appointment_id = reminder_about.get("appointment_id")
+    if not appointment_id:
+        return []
+    asks = _REMINDER_ASKS.get(reminder_about.get("action", ""), "")
+    note = (
+        "The patient's next text answers the reminder sent to them just before it, about "
+        f"appointment_id {appointment_id}; 'it' means that appointment. {asks}"
+    )
+    return [{"role": "system", "content": note.strip()}]

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 
 from booking.models import Appointment, AppointmentType, Closure, Patient, Provider, ScheduleBlock
 from conversations.models import Conversation, Message, ToolCall
+from reminders.models import Reminder, ReminderPolicy
 from sms.models import SmsOptOut, UnroutedMessage
 from tenants.models import Membership, Organization, PhoneNumber
 from tenants.scoping import tenant_scope
@@ -22,7 +23,7 @@ from tests.factories import (
     UserFactory,
 )
 
-STAFF_APPS = ("conversations", "booking", "tenants", "sms")
+STAFF_APPS = ("conversations", "booking", "tenants", "sms", "reminders")
 PASSWORD = "correct horse battery staple"
 TOKEN_CANARY = "TOKENSECRET"
 PLATFORM_CANARY = "CANARYP"
@@ -176,6 +177,18 @@ def canary_world(*, tag: str, digit: str) -> World:
         )
         world.objects[SmsOptOut] = SmsOptOut.objects.create(
             organization=org, phone=patient_number, keyword=canary
+        )
+        world.objects[ReminderPolicy] = ReminderPolicy.objects.create(
+            organization=org, template=f"{canary} reminder {{first_name}}"
+        )
+        world.objects[Reminder] = Reminder.objects.create(
+            organization=org,
+            appointment=world.objects[Appointment],
+            lead_minutes=120,
+            appointment_start=start,
+            due_at=start - timedelta(hours=2),
+            status=Reminder.Status.SKIPPED,
+            skip_reason=f"{canary} skipped",
         )
     world.objects[Organization] = org
     return world

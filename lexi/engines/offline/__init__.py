@@ -44,7 +44,9 @@ class OfflineEngine:
         state = state_load(conversation=context.conversation)
         turn = Turn(context=context, state=state)
         text = turn.respond(context.message.content)
-        if not state.greeted and not any(m.role == Message.Role.ASSISTANT for m in history):
+        # A text answering a reminder is already in a conversation the clinic started.
+        first = not state.greeted and not context.reminder_about
+        if first and not any(m.role == Message.Role.ASSISTANT for m in history):
             text = self._greeted(context, text, small_talk=turn.small_talk)
         state.greeted = True
         state_save(conversation=context.conversation, state=state)

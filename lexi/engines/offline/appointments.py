@@ -164,7 +164,12 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
         if len(state.appointments) == 1:
             state.appointment = state.appointments[0]
             return self.change_next()
-        index = choice_pick(text, options=state.appointments, today=self.today)
+        reminded = self.context.reminder_about.get("appointment_id")
+        index = next(
+            (i for i, a in enumerate(state.appointments) if a["appointment_id"] == reminded), None
+        )
+        if index is None:
+            index = choice_pick(text, options=state.appointments, today=self.today)
         if index is not None:
             state.appointment = state.appointments[index]
             return self.change_next()

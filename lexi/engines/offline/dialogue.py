@@ -26,6 +26,9 @@ class Turn(AppointmentSteps):
         text = text_normalize(raw)
         intent = intent_detect(text)
         state = self.state
+        asked = self.context.reminder_about.get("action", "")
+        if asked in ("reschedule", "cancel") and state.flow != asked:
+            return self.change_start(asked, text)
         if intent is Intent.EMERGENCY:
             return self.emergency(text)
         if intent is Intent.HUMAN:

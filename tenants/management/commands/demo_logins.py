@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from tenants.models import Membership, Organization
 from tenants.scoping import tenant_scope
 
-STAFF_APPS = ("conversations", "booking", "tenants", "sms")
+STAFF_APPS = ("conversations", "booking", "tenants", "sms", "reminders")
 
 
 class Command(BaseCommand):
