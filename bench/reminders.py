@@ -70,7 +70,7 @@ def seed(future: int) -> None:
             )
             for n in range(PROVIDERS * SLOTS)
         )
-        day, rows = _first_day(tz), []
+        day, rows = _first_day(tz), list[Appointment]()
         while len(rows) < future:
             for p, provider in enumerate(providers):
                 for slot in range(SLOTS):
@@ -125,16 +125,49 @@ def _send_all(organization: Any, policy: Any, now: datetime) -> tuple[int, int]:
             return sent, skipped
 
 
-def measure() -> list[dict[str, Any]]:
-    """As lexi_app: each case on the same data, reset before it."""
-    django_setup()
+def _case(organization: Any, now: datetime, due: int) -> dict[str, Any]:
     from booking.models import Appointment
     from conversations.models import Conversation
     from reminders.models import Reminder
     from reminders.selectors import policy_for
     from reminders.services import reminders_decide, reminders_send_due
-    from tenants.models import Organization
     from tenants.scoping import tenant_scope
+
+    later = now + timedelta(minutes=1)
+    with tenant_scope(organization):
+        Reminder.objects.all().delete()
+        Conversation.objects.all().delete()
+        policy = policy_for(organization=organization)
+        future = Appointment.objects.filter(start__gt=now).count()
+        planned, decide = counted(
+            lambda: reminders_decide(organization=organization, policy=policy, now=now)
+        )
+        sent, send = counted(lambda: _send_all(organization, policy, now))
+        _, idle = counted(
+            lambda: (
+                reminders_decide(organization=organization, policy=policy, now=later),
+                reminders_send_due(organization=organization, policy=policy, now=later),
+            )
+        )
+    assert len(planned) == due, (len(planned), due)  # noqa: S101 -- the bench checks itself
+    assert sent == (due, 0), sent  # noqa: S101
+    return {
+        "future": future,
+        "due": due,
+        "decide_queries": decide.statements,
+        "decide_ms": ms(decide.seconds),
+        "send_queries": send.statements,
+        "send_ms": ms(send.seconds),
+        "send_queries_per_text": round(send.statements / due, 1),
+        "idle_queries": idle.statements,
+        "idle_ms": ms(idle.seconds),
+    }
+
+
+def measure() -> list[dict[str, Any]]:
+    """As lexi_app: each case on the same data, reset before it."""
+    django_setup()
+    from tenants.models import Organization
 
     organization = Organization.objects.get(slug=CLINIC)
     tz = organization.tzinfo
@@ -142,44 +175,7 @@ def measure() -> list[dict[str, Any]]:
     results = []
     for last_slot, due in CASES:
         now = datetime.combine(reminder_day, time(8), tzinfo=tz) + timedelta(minutes=30 * last_slot)
-        with tenant_scope(organization):
-            Reminder.objects.all().delete()
-            Conversation.objects.all().delete()
-            policy = policy_for(organization=organization)
-            future = Appointment.objects.filter(start__gt=now).count()
-            planned, decide = counted(
-                lambda now=now, policy=policy: reminders_decide(
-                    organization=organization, policy=policy, now=now
-                )
-            )
-            sent, send = counted(
-                lambda now=now, policy=policy: _send_all(organization, policy, now)
-            )
-            _, idle = counted(
-                lambda now=now, policy=policy: (
-                    reminders_decide(
-                        organization=organization, policy=policy, now=now + timedelta(minutes=1)
-                    ),
-                    reminders_send_due(
-                        organization=organization, policy=policy, now=now + timedelta(minutes=1)
-                    ),
-                )
-            )
-        assert len(planned) == due, (len(planned), due)  # noqa: S101 -- the bench checks itself
-        assert sent == (due, 0), sent  # noqa: S101
-        results.append(
-            {
-                "future": future,
-                "due": due,
-                "decide_queries": decide.statements,
-                "decide_ms": ms(decide.seconds),
-                "send_queries": send.statements,
-                "send_ms": ms(send.seconds),
-                "send_queries_per_text": round(send.statements / due, 1),
-                "idle_queries": idle.statements,
-                "idle_ms": ms(idle.seconds),
-            }
-        )
+        results.append(_case(organization, now, due))
     return results
 
 

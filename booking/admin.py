@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
-from django.utils import timezone
 
 from booking.models import (
     Appointment,
@@ -20,11 +18,6 @@ from booking.models import (
 )
 from booking.selectors import appointment_clash
 from console.scoping import TenantAdmin, TenantModelForm, local_time
-from reminders.admin import reminders_html
-from reminders.selectors import policy_for
-from reminders.services import appointment_change_notify
-from sms.outbound import SendRefused
-from tenants.scoping import tenant_scope
 
 
 class AppointmentAdminForm(TenantModelForm):
@@ -118,46 +111,11 @@ class PatientAdmin(TenantAdmin):
     show_full_result_count = False
 
 
-class ConfirmedFilter(admin.SimpleListFilter):
-    title = "confirmed by the patient"
-    parameter_name = "confirmed"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Confirmed"), ("no", "Not confirmed")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(confirmed_at__isnull=self.value() == "no")
-        return queryset
-
-
-def _change_kind(*, old: Appointment | None, new: Appointment) -> str:
-    """What the patient should hear of a staff edit: booked, moved, cancelled, or "" (nothing)."""
-    scheduled = Appointment.Status.SCHEDULED
-    if old is None:
-        return "booked" if new.status == scheduled else ""
-    if old.status == scheduled and new.status == Appointment.Status.CANCELLED:
-        return "cancelled"
-    if new.status == scheduled and old.status != scheduled:
-        return "booked"
-    if new.status == scheduled and old.start != new.start:
-        return "moved"
-    return ""
-
-
 @admin.register(Appointment)
 class AppointmentAdmin(TenantAdmin):
     form = AppointmentAdminForm
-    list_display = (
-        "starts",
-        "patient",
-        "provider",
-        "appointment_type",
-        "status",
-        "confirmed",
-        "source",
-    )
-    list_filter = ("status", ConfirmedFilter, "provider", "appointment_type", "source")
+    list_display = ("starts", "patient", "provider", "appointment_type", "status", "source")
+    list_filter = ("status", "provider", "appointment_type", "source")
     list_select_related = ("organization", "patient", "provider", "appointment_type")
     search_fields = ("patient__first_name", "patient__last_name", "patient__phone", "notes")
     date_hierarchy = "start"
@@ -177,46 +135,8 @@ class AppointmentAdmin(TenantAdmin):
         "notes",
         "cancelled_at",
         "cancellation_reason",
-        "confirmed_at",
-        "reminders",
     )
-    readonly_fields = ("confirmed_at", "reminders")
 
     @admin.display(description="Start (clinic time)", ordering="start")
     def starts(self, obj: Appointment) -> str:
         return local_time(obj.start, obj.organization)
-
-    @admin.display(description="Reminders")
-    def reminders(self, obj: Appointment) -> str:
-        return reminders_html(obj)
-
-    @admin.display(description="Confirmed", boolean=True, ordering="confirmed_at")
-    def confirmed(self, obj: Appointment) -> bool:
-        return obj.confirmed_at is not None
-
-    def save_model(self, request: HttpRequest, obj: Appointment, form: Any, change: bool) -> None:
-        old = Appointment.objects.filter(pk=obj.pk).first() if change else None
-        if old is None or old.start != obj.start:
-            obj.time_set_at = timezone.now()
-            obj.confirmed_at = None
-        super().save_model(request, obj, form, change)
-        kind = _change_kind(old=old, new=obj)
-        if kind:
-            self._patient_tell(request, obj, kind)
-
-    def _patient_tell(self, request: HttpRequest, obj: Appointment, kind: str) -> None:
-        organization = obj.organization
-        try:
-            # Staff of several clinics edit with all of them in scope; the text is one clinic's.
-            with tenant_scope(organization):
-                sent = appointment_change_notify(
-                    organization=organization,
-                    policy=policy_for(organization=organization),
-                    appointment=obj,
-                    kind=kind,
-                )
-        except SendRefused as exc:
-            self.message_user(request, f"The patient was not texted: {exc}", messages.WARNING)
-            return
-        if sent is not None:
-            self.message_user(request, f"The patient was texted that the visit is {kind}.")

@@ -17,6 +17,7 @@ from django.db.models.functions import TruncDate
 from booking.models import Patient
 from conversations.models import Channel, Conversation, Message, ToolCall
 from lexi.tools.registry import ToolName
+from reminders.stats import ReminderStatistics, reminder_statistics
 
 BOOK = ToolName.BOOK_APPOINTMENT
 RESCHEDULE = ToolName.RESCHEDULE_APPOINTMENT
@@ -86,7 +87,7 @@ class Statistics:
     fallback_replies: int = 0
     flagged_conversations: int = 0
     days: list[DayRow] = field(default_factory=list)
-    reminders: Any = None  # reminders.stats.ReminderStatistics
+    reminders: ReminderStatistics | None = None
 
     @property
     def conversion_percent(self) -> int | None:
@@ -144,7 +145,7 @@ def statistics_for_period(
     stats.failed_actions = actions.exclude(error="").count()
     stats.new_patients = _new_patients(start=start, end=end, organization_ids=organization_ids)
 
-    stats.reminders = _reminders(start=start, end=end, organization_ids=organization_ids)
+    stats.reminders = reminder_statistics(start=start, end=end, organization_ids=organization_ids)
     stats.days = _per_day(
         period=period,
         conversations=conversations,
@@ -159,12 +160,6 @@ def _new_patients(
 ) -> int:
     patients = _narrow(Patient.objects.all(), organization_ids)
     return patients.filter(created_at__gte=start, created_at__lt=end).count()
-
-
-def _reminders(*, start: datetime, end: datetime, organization_ids: list[uuid.UUID] | None) -> Any:
-    from reminders.stats import reminder_statistics
-
-    return reminder_statistics(start=start, end=end, organization_ids=organization_ids)
 
 
 def _counts_by_day(queryset: QuerySet[Any], field_name: str, tz: tzinfo) -> dict[date, int]:

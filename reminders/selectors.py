@@ -37,9 +37,7 @@ def organizations_reminding() -> list[tuple[Organization, ReminderPolicy]]:
 def clinic_sms_number(*, organization: Organization) -> str:
     """The number the clinic texts from (its oldest active SMS number), or "" if it has none."""
     number = (
-        PhoneNumber.objects.filter(
-            organization=organization, channel=PhoneNumber.Channel.SMS, is_active=True
-        )
+        PhoneNumber.objects.filter(organization=organization, sms_enabled=True, is_active=True)
         .order_by("created_at", "pk")
         .values_list("number", flat=True)
         .first()

@@ -13,17 +13,17 @@ from reminders.models import Reminder
 from sms.sending import locmem
 from tenants.models import Organization
 from tenants.scoping import tenant_scope
-from tests.booking.factories import (
+from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
     PatientFactory,
+    PhoneNumberFactory,
     provider_with_week,
 )
-from tests.factories import PhoneNumberFactory
 from tests.sms.conftest import twilio_server  # the local Twilio REST server
-from tests.twilio_helpers import webhook_settings_apply
+from tests.twilio_helpers import _twilio_settings
 
-__all__ = ["twilio_server"]
+__all__ = ["_twilio_settings", "twilio_server"]
 
 NEW_YORK = ZoneInfo("America/New_York")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
@@ -31,9 +31,9 @@ CLINIC_NUMBER = "+18504036622"
 PATIENT_PHONE = "+16195551234"
 
 
-@pytest.fixture(autouse=True)
-def _webhook_settings(settings: Any) -> None:
-    webhook_settings_apply(settings, LEXI_SENDER_LIMIT_PER_MINUTE=10)
+@pytest.fixture
+def webhook_settings() -> dict[str, Any]:
+    return {"LEXI_SENDER_LIMIT_PER_MINUTE": 10}
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def book(clinic: Organization) -> Callable[..., Appointment]:
 
     def make(start: datetime, *, booked_at: datetime | None = None, **kwargs: Any) -> Appointment:
         booked = booked_at or start - timedelta(days=7)
-        return AppointmentFactory(
+        return AppointmentFactory.create(
             organization=clinic,
             provider=provider,
             appointment_type=cleaning,
@@ -96,6 +96,6 @@ def reminders_for(organization: Organization, appointment: Appointment) -> list[
         )
 
 
-def at(tz: ZoneInfo, *args: int) -> datetime:
+def at(tz: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     """A local wall time, as an aware UTC datetime."""
-    return datetime(*args, tzinfo=tz).astimezone(UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, tzinfo=tz).astimezone(UTC)

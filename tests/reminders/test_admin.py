@@ -14,7 +14,7 @@ from conversations.models import Message
 from reminders.models import ReminderPolicy
 from tenants.models import Organization
 from tenants.scoping import tenant_scope
-from tests.admin.factories import staff_user
+from tests.admin.builders import staff_user
 from tests.reminders.conftest import CLINIC_NUMBER, NEW_YORK, PATIENT_PHONE, at
 
 pytestmark = pytest.mark.django_db

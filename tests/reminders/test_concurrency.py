@@ -12,7 +12,7 @@ from reminders.models import Reminder
 from reminders.selectors import policy_for
 from reminders.services import reminders_sweep_clinic
 from tenants.scoping import tenant_scope
-from tests.booking.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.reminders.conftest import NEW_YORK, at
 
 VISIT = at(NEW_YORK, 2026, 12, 10, 8, 0)

@@ -26,6 +26,7 @@ def test_a_reminder_refused_for_good_shows_failed_and_flags_the_conversation(
     assert twilio_server.sent == []
     assert len(twilio_server.requests) == 1  # refused: not retried
     [reminder] = reminders_for(clinic, visit)
+    assert reminder.message is not None
     assert reminder.message.delivery_status == "failed"
     assert reminder.message.delivery_error_code == 21211
     with tenant_scope(clinic):

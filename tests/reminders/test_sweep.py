@@ -1,7 +1,7 @@
 """The sweep: each reminder once, at the right local time, never in quiet hours, never to
 visits that moved, were cancelled or belong to a patient who opted out."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -44,6 +44,7 @@ def test_two_days_before_the_reminder_goes_to_the_patient_in_their_thread(
     )
     [two_days] = reminders_for(clinic, visit)  # the 2-hour one is decided when it comes due
     assert (two_days.lead_minutes, two_days.status) == (2880, Reminder.Status.SENT)
+    assert two_days.message is not None
     assert two_days.message.conversation.session_id == "sms_16195551234_18504036622"
     assert two_days.message.metadata["reminder_id"] == two_days.pk
     assert two_days.message.delivery_status == "sent"
@@ -67,7 +68,7 @@ def test_both_lead_times_are_sent_once_each_even_when_the_sweep_runs_twice(
 @pytest.mark.parametrize("tz", [NEW_YORK, LOS_ANGELES], ids=["new_york", "los_angeles"])
 @pytest.mark.parametrize(
     ("visit_day", "reminder_day"),
-    [((2026, 3, 9), (2026, 3, 7)), ((2026, 11, 2), (2026, 10, 31))],
+    [(date(2026, 3, 9), date(2026, 3, 7)), (date(2026, 11, 2), date(2026, 10, 31))],
     ids=["spring_forward", "fall_back"],
 )
 def test_across_a_dst_change_the_day_before_reminder_keeps_the_clock_time(
@@ -77,8 +78,8 @@ def test_across_a_dst_change_the_day_before_reminder_keeps_the_clock_time(
     10:00 visit is Saturday 10:00, which is 47 or 49 hours, not 48."""
     clinic.timezone = tz.key
     clinic.save()
-    visit = book(at(tz, *visit_day, 10, 0))
-    due = at(tz, *reminder_day, 10, 0)
+    visit = book(at(tz, visit_day.year, visit_day.month, visit_day.day, 10))
+    due = at(tz, reminder_day.year, reminder_day.month, reminder_day.day, 10)
     assert abs(visit.start - due) != timedelta(hours=48)
 
     sweep(due - timedelta(minutes=1))
@@ -234,11 +235,10 @@ def test_dry_run_says_what_is_due_and_changes_nothing(clinic, book, sweep, outbo
 def test_another_clinics_visits_are_reminded_from_its_own_number(
     clinic, org_b, book, sweep, outbox
 ):
-    from tests.booking.factories import AppointmentFactory, ProviderFactory
-    from tests.factories import PhoneNumberFactory
+    from tests.factories import AppointmentFactory, PhoneNumberFactory, ProviderFactory
 
     PhoneNumberFactory(organization=org_b, number="+16195550142")
-    theirs = AppointmentFactory(
+    theirs = AppointmentFactory.create(
         organization=org_b,
         provider=ProviderFactory(organization=org_b),
         start=VISIT,
@@ -251,6 +251,8 @@ def test_another_clinics_visits_are_reminded_from_its_own_number(
     assert sorted(t.from_number for t in outbox) == ["+16195550142", CLINIC_NUMBER]
     [ours_first] = reminders_for(clinic, ours)
     [theirs_first] = reminders_for(org_b, theirs)
+    assert ours_first.message is not None
+    assert theirs_first.message is not None
     assert ours_first.message.conversation.organization_id == clinic.pk
     assert theirs_first.message.conversation.organization_id == org_b.pk
     assert reminders_for(clinic, theirs) == []  # B's rows are not visible in A's scope
