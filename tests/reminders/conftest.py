@@ -20,10 +20,11 @@ from tests.factories import (
     PhoneNumberFactory,
     provider_with_week,
 )
+from tests.lexi.conftest import openai_server  # the scripted OpenAI-compatible server
 from tests.sms.conftest import twilio_server  # the local Twilio REST server
 from tests.twilio_helpers import _twilio_settings
 
-__all__ = ["_twilio_settings", "twilio_server"]
+__all__ = ["_twilio_settings", "openai_server", "twilio_server"]
 
 NEW_YORK = ZoneInfo("America/New_York")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")

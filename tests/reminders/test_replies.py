@@ -159,3 +159,26 @@ def test_a_confirmation_of_a_visit_cancelled_since_confirms_nothing(client, clin
 
     assert "confirmed" not in reply
     assert visit_now(clinic, reminded).confirmed_at is None
+
+
+def test_the_model_sees_the_reminder_and_is_told_which_visit_to_move(
+    client, clinic, reminded, openai_server
+):
+    from tests.lexi.openai_server import text_completion
+
+    openai_server.push(text_completion("Sure! What day works better for you?"))
+
+    reply = say(client, "R")
+
+    assert reply == "Sure! What day works better for you?"
+    [request] = openai_server.requests
+    messages = request["messages"]
+    assert any(
+        m["role"] == "assistant" and m["content"].startswith("Hi Ann, this is Alpha Dental")
+        for m in messages
+    )
+    note = messages[-2]
+    assert note["role"] == "system"
+    assert f"appointment_id {reminded.pk}" in note["content"]
+    assert "reschedule_appointment" in note["content"]
+    assert messages[-1] == {"role": "user", "content": "R"}
