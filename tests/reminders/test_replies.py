@@ -182,3 +182,31 @@ def test_the_model_sees_the_reminder_and_is_told_which_visit_to_move(
     assert f"appointment_id {reminded.pk}" in note["content"]
     assert "reschedule_appointment" in note["content"]
     assert messages[-1] == {"role": "user", "content": "R"}
+
+
+def test_in_the_queued_mode_a_confirmation_is_still_answered_at_once(
+    client, clinic, reminded, outbox, settings, django_capture_on_commit_callbacks
+):
+    settings.LEXI_REPLY_MODE = "queued"
+    outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        inline = say(client, "C")
+
+    assert inline.startswith("Thanks, Ann!")
+    assert outbox == []
+    assert visit_now(clinic, reminded).confirmed_at is not None
+
+
+def test_in_the_queued_mode_the_worker_starts_rescheduling_the_reminded_visit(
+    client, clinic, reminded, outbox, settings, django_capture_on_commit_callbacks
+):
+    settings.LEXI_REPLY_MODE = "queued"
+    outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        inline = say(client, "R")
+
+    assert inline == ""
+    [worker_reply] = outbox
+    assert worker_reply.body.endswith("What day and time would work better?")
