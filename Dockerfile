@@ -9,6 +9,7 @@ COPY lexi ./lexi
 COPY tenants ./tenants
 COPY conversations ./conversations
 COPY booking ./booking
+COPY frontdesk ./frontdesk
 COPY sms ./sms
 COPY console ./console
 COPY reminders ./reminders
