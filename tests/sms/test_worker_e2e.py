@@ -33,7 +33,7 @@ BACKENDS = {
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
     "rq": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]},
 }
-TIMEOUT = 30.0
+TIMEOUT = 60.0  # generous: CI machines are shared; a pass takes a few seconds
 
 
 @pytest.fixture(params=["database", "rq"])
@@ -152,7 +152,7 @@ def test_200_texts_from_20_senders_are_all_stored_and_each_burst_answered_once_i
         with tenant_scope(clinic_a):
             return not Message.objects.filter(role="user").exclude(outcome="answered").exists()
 
-    wait_for(all_answered, timeout=90, what="every text answered", workers=workers)
+    wait_for(all_answered, timeout=180, what="every text answered", workers=workers)
     wait_for(
         lambda: len(twilio_server.sent) == _reply_count(clinic_a),
         timeout=TIMEOUT,
