@@ -22,6 +22,7 @@ from django.template.response import SimpleTemplateResponse
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
 
+from console.inbox import inbox_context
 from console.views import statistics_view
 from tenants.models import Organization
 from tenants.scoping import TenantModel, current_organization_ids, tenant_scope, unscoped
@@ -88,6 +89,10 @@ class LexiAdminSite(admin.AdminSite):
 
     def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Any:
         return super().admin_view(scoped_view(view), cacheable)
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """Staff land on the inbox: what needs a person, above the list of apps."""
+        return super().index(request, {**inbox_context(request), **(extra_context or {})})
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         def wrap(view: Callable[..., Any]) -> Any:

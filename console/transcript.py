@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from conversations.models import DELIVERY_TROUBLE, Conversation, DeliveryStatus, Message, ToolCall
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+
+from conversations.models import (
+    DELIVERY_TROUBLE,
+    Conversation,
+    DeliveryStatus,
+    Message,
+    Outcome,
+    ToolCall,
+)
 from lexi.tools.registry import ToolName, tool_summary
 from sms.errors import delivery_error_text
 from tenants.clock import time_for_staff
@@ -27,7 +37,7 @@ ROLE_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class TranscriptEntry:
-    kind: str  # "message" or "action"
+    kind: str  # "message", "action" (Lexi's) or "event" (a staff action)
     at: datetime
     time_text: str
     role: str = ""
@@ -36,6 +46,7 @@ class TranscriptEntry:
     highlight: str = ""  # why staff should look: a fallback, a failure, a hand-off
     delivery: str = ""  # an outbound text's way out: "Delivered", "Failed: ..."
     delivery_failed: bool = False
+    note: str = ""  # why a patient's text got no answer from Lexi
     summary: str = ""
     failed: bool = False
     arguments_json: str = ""
@@ -49,7 +60,9 @@ def transcript_for(*, conversation: Conversation) -> list[TranscriptEntry]:
     organization = conversation.organization
     entries = [
         _message_entry(message, organization)
-        for message in Message.objects.filter(conversation=conversation).order_by("timestamp", "id")
+        for message in Message.objects.filter(conversation=conversation)
+        .select_related("sent_by")
+        .order_by("timestamp", "id")
     ]
     entries += [
         _action_entry(tool_call, organization)
@@ -57,8 +70,34 @@ def transcript_for(*, conversation: Conversation) -> list[TranscriptEntry]:
             "created_at", "id"
         )
     ]
+    entries += _staff_events(conversation, organization)
     # Stable sort: at equal times a message stays before the actions it led to.
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def _staff_events(conversation: Conversation, organization: Organization) -> list[TranscriptEntry]:
+    """What staff did to the conversation (reply, pause, hand back, assign...): who and when."""
+    logged = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Conversation),
+        object_id=str(conversation.pk),
+    ).select_related("user")
+    return [
+        TranscriptEntry(
+            kind="event",
+            at=entry.action_time,
+            time_text=time_text(entry.action_time, organization),
+            who=entry.user.get_username(),
+            summary=entry.get_change_message(),
+        )
+        for entry in logged.order_by("action_time", "id")
+    ]
+
+
+UNANSWERED_NOTES: dict[str, str] = {
+    Outcome.PAUSED: "Not answered by Lexi: staff are handling this conversation",
+    Outcome.STAFF_ONLY: "Not answered by Lexi: she is turned off for this clinic",
+    Outcome.SUPPRESSED: "Not answered: the patient has opted out",
+}
 
 
 def time_text(value: datetime, organization: Organization) -> str:
@@ -72,16 +111,20 @@ def _message_entry(message: Message, organization: Organization) -> TranscriptEn
         highlight = "Fallback reply: Lexi's engine failed and a safe answer was sent."
     elif metadata.get("flagged"):
         highlight = "Lexi asked the staff to look at this conversation."
+    who = ROLE_LABELS.get(message.role, message.role)
+    if message.role == Message.Role.STAFF and message.sent_by is not None:
+        who = f"{who} · {message.sent_by.get_username()}"
     return TranscriptEntry(
         kind="message",
         at=message.timestamp,
         time_text=time_text(message.timestamp, organization),
         role=message.role,
-        who=ROLE_LABELS.get(message.role, message.role),
+        who=who,
         text=message.content,
         highlight=highlight,
         delivery=delivery_text(message),
         delivery_failed=message.delivery_status in DELIVERY_TROUBLE,
+        note=UNANSWERED_NOTES.get(message.outcome, "") if message.role == Message.Role.USER else "",
     )
 
 

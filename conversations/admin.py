@@ -12,18 +12,33 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from console import takeover
 from console.scoping import (
     RecordAdminMixin,
     TenantAdmin,
     local_time,
 )
+from console.services import staff_assign, staff_read_mark
 from console.transcript import transcript_for
-from conversations.models import DELIVERY_TROUBLE, Channel, Conversation, Message, ToolCall
+from conversations.attention import needs_staff
+from conversations.models import (
+    DELIVERY_TROUBLE,
+    Channel,
+    Conversation,
+    Message,
+    QuickReply,
+    ToolCall,
+)
+from conversations.selectors import conversations_with_unread
 from conversations.services import conversation_complete, conversation_resolve
+from frontdesk.pause import lexi_paused
 from tenants.phone import InvalidPhoneNumber, phone_normalize
+from tenants.scoping import tenant_scope
 
 NEEDS_ATTENTION = "attention"
+UNREAD_DOT = mark_safe('<span class="lexi-dot" title="Unread">●</span> ')
 
 
 class ChannelFilter(admin.SimpleListFilter):
@@ -53,7 +68,7 @@ class StatusFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value == NEEDS_ATTENTION:
-            return queryset.filter(needs_attention=True)
+            return queryset.filter(needs_staff())
         if value in Conversation.Status.values:
             return queryset.filter(call_status=value)
         return queryset
@@ -72,6 +87,24 @@ class DeliveryFilter(admin.SimpleListFilter):
                 conversation=OuterRef("pk"), delivery_status__in=DELIVERY_TROUBLE
             )
             return queryset.filter(Exists(trouble))
+        return queryset
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "assigned to"
+    parameter_name = "assigned"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("me", "Me"), ("nobody", "Nobody"), ("others", "Someone else")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assigned_to=request.user)
+        if value == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        if value == "others":
+            return queryset.filter(assigned_to__isnull=False).exclude(assigned_to=request.user)
         return queryset
 
 
@@ -111,15 +144,18 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
         "patient",
         "clinic_number",
         "status_badge",
+        "assigned",
         "message_count",
         "preview",
         "duration",
     )
     list_display_links = ("last_activity", "patient")
+    list_select_related = ("organization", "assigned_to")
     list_filter = (
         ChannelFilter,
         StatusFilter,
         DeliveryFilter,
+        AssignedFilter,
         "needs_attention",
         "start_timestamp",
     )
@@ -128,7 +164,13 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
     ordering = ("-updated_at",)
     show_full_result_count = False
     list_per_page = 50
-    actions = ("mark_resolved", "clear_needs_attention")
+    actions = (
+        "mark_resolved",
+        "clear_needs_attention",
+        "assign_to_me",
+        "mark_read",
+        "mark_unread",
+    )
     readonly_fields = (
         "organization",
         "channel_badge",
@@ -136,6 +178,8 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
         "to_number",
         "status_badge",
         "attention_reason",
+        "lexi_state_text",
+        "assigned",
         "started",
         "ended",
         "duration",
@@ -151,6 +195,7 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
                     ("to_number", "organization"),
                     ("started", "ended", "duration", "message_count"),
                     "attention_reason",
+                    ("lexi_state_text", "assigned"),
                 )
             },
         ),
@@ -163,6 +208,9 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("conversations.change_conversation")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return conversations_with_unread(queryset=super().get_queryset(request), user=request.user)
 
     # --- columns ---------------------------------------------------------------------------
 
@@ -180,11 +228,23 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
 
     @admin.display(description="Patient", ordering="from_number")
     def patient(self, obj: Conversation) -> str:
+        unread = UNREAD_DOT if getattr(obj, "unread", False) else ""
         if obj.patient_name:
             return format_html(
-                '{} <span class="lexi-muted">{}</span>', obj.patient_name, obj.from_number
+                '{}{} <span class="lexi-muted">{}</span>', unread, obj.patient_name, obj.from_number
             )
-        return obj.from_number
+        return format_html("{}{}", unread, obj.from_number)
+
+    @admin.display(description="Assigned to", ordering="assigned_to__username")
+    def assigned(self, obj: Conversation) -> str:
+        return obj.assigned_to.get_username() if obj.assigned_to else "—"
+
+    @admin.display(description="Lexi")
+    def lexi_state_text(self, obj: Conversation) -> str:
+        if lexi_paused(conversation=obj):
+            until = local_time(obj.lexi_paused_until, obj.organization)
+            return f"Paused until {until}: staff answer the patient"
+        return "Answering"
 
     @admin.display(description="Clinic number", ordering="to_number")
     def clinic_number(self, obj: Conversation) -> str:
@@ -192,6 +252,11 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
 
     @admin.display(description="Status")
     def status_badge(self, obj: Conversation) -> str:
+        if lexi_paused(conversation=obj):
+            return format_html(
+                '<span class="lexi-badge lexi-status-waiting" title="{}">Waiting on staff</span>',
+                obj.attention_reason or "Lexi is paused while staff handle it",
+            )
         if obj.needs_attention:
             return format_html(
                 '<span class="lexi-badge lexi-status-attention" title="{}">Needs attention</span>',
@@ -255,6 +320,8 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
             context["can_resolve"] = self.has_resolve_permission(request)
             context["lexi_conversation"] = conversation
             context["lexi_timezone"] = conversation.organization.timezone
+            if request.method == "GET":
+                context.update(takeover.takeover_context(request, conversation))
         return super().change_view(request, object_id, form_url, context)
 
     def get_urls(self) -> list[URLPattern]:
@@ -265,8 +332,29 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
                 self.admin_site.admin_view(self.resolve_view),
                 name="{}_{}_resolve".format(*info),
             ),
+            *(
+                path(
+                    f"<path:object_id>/{action}/",
+                    self.admin_site.admin_view(self._takeover(view)),
+                    name="{}_{}_{}".format(*info, action.replace("-", "_")),
+                )
+                for action, view in (
+                    ("reply", takeover.reply_view),
+                    ("pause", takeover.pause_view),
+                    ("hand-back", takeover.hand_back_view),
+                    ("assign", takeover.assign_view),
+                    ("read", takeover.read_view),
+                )
+            ),
         ]
         return ours + super().get_urls()
+
+    def _takeover(self, view: Any) -> Any:
+        def bound(request: HttpRequest, object_id: str) -> HttpResponse:
+            return view(self, request, object_id)
+
+        bound.__name__ = view.__name__
+        return bound
 
     def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST only: 'complete' marks it resolved; 'clear' only clears needs-attention."""
@@ -299,6 +387,47 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
         count = self._complete(queryset)
         self.message_user(request, f"Marked {count} conversation(s) resolved.", messages.SUCCESS)
 
+    def _each_in_scope(self, queryset: QuerySet[Any], act: Any) -> int:
+        count = 0
+        for conversation in queryset.select_related("organization"):
+            with tenant_scope(conversation.organization):
+                act(conversation)
+            count += 1
+        return count
+
+    @admin.action(description="Assign to me", permissions=["resolve"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = self._each_in_scope(
+            queryset,
+            lambda c: staff_assign(
+                organization=c.organization,
+                conversation=c,
+                user=request.user,
+                assignee=request.user,
+            ),
+        )
+        self.message_user(request, f"Assigned {count} conversation(s) to you.", messages.SUCCESS)
+
+    @admin.action(description="Mark read", permissions=["resolve"])
+    def mark_read(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = self._each_in_scope(
+            queryset,
+            lambda c: staff_read_mark(
+                organization=c.organization, conversation=c, user=request.user, read=True
+            ),
+        )
+        self.message_user(request, f"Marked {count} conversation(s) read.", messages.SUCCESS)
+
+    @admin.action(description="Mark unread", permissions=["resolve"])
+    def mark_unread(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = self._each_in_scope(
+            queryset,
+            lambda c: staff_read_mark(
+                organization=c.organization, conversation=c, user=request.user, read=False
+            ),
+        )
+        self.message_user(request, f"Marked {count} conversation(s) unread.", messages.SUCCESS)
+
     @admin.action(description="Clear needs-attention", permissions=["resolve"])
     def clear_needs_attention(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         count = 0
@@ -306,6 +435,21 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
             conversation_resolve(conversation=conversation)
             count += 1
         self.message_user(request, f"Cleared {count} conversation(s).", messages.SUCCESS)
+
+
+@admin.register(QuickReply)
+class QuickReplyAdmin(TenantAdmin):
+    """Canned texts the clinic's staff drop into the reply box of a conversation."""
+
+    list_display = ("title", "body_preview", "position")
+    list_editable = ("position",)
+    search_fields = ("title", "body")
+    ordering = ("position", "title")
+    fields = ("organization", "title", "body", "position")
+
+    @admin.display(description="Text")
+    def body_preview(self, obj: QuickReply) -> str:
+        return obj.body if len(obj.body) <= 80 else f"{obj.body[:79]}…"
 
 
 @admin.register(ToolCall)

@@ -27,6 +27,7 @@ class Outcome(models.TextChoices):
     THROTTLED = "throttled", "Not answered: flood limit"
     FALLBACK = "fallback", "Fallback reply"
     STAFF_ONLY = "staff_only", "Left for staff"
+    PAUSED = "paused", "Not answered: staff are handling it"
     STAFF = "staff", "Sent by staff"
 
 
@@ -90,6 +91,25 @@ class Conversation(TenantModel):
     turn_lease_until = models.DateTimeField(
         null=True, blank=True, help_text="A worker is answering this conversation until then."
     )
+    lexi_paused_until = models.DateTimeField(
+        null=True, blank=True, help_text="Lexi leaves the patient's texts to staff until then."
+    )
+    waiting_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Since when the patient has waited on staff (flagged, or texted while paused).",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member handling it.",
+    )
+    alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff were last emailed about it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,6 +125,12 @@ class Conversation(TenantModel):
             models.Index(fields=["organization", "-updated_at"], name="conv_org_updated"),
             models.Index(fields=["-updated_at"], name="conv_updated"),
             models.Index(fields=["from_number"], name="conv_from_number"),
+            # The inbox: what waits on staff, oldest first.
+            models.Index(
+                fields=["organization", "waiting_since"],
+                name="conv_needs_staff",
+                condition=models.Q(needs_attention=True) | models.Q(waiting_since__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -210,3 +236,36 @@ class ToolCall(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConversationRead(TenantModel):
+    """How far one staff user has read a conversation: their unread marker."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "user"], name="conversation_read_one_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.conversation_id} at {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class QuickReply(TenantModel):
+    """A canned text a clinic's staff can drop into the reply box."""
+
+    title = models.CharField(max_length=80)
+    body = models.TextField(max_length=1600)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower comes first.")
+
+    class Meta:
+        ordering = ("position", "title")
+        verbose_name_plural = "quick replies"
+
+    def __str__(self) -> str:
+        return self.title

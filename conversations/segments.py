@@ -7,11 +7,11 @@ GSM7 = "GSM-7"
 UCS2 = "UCS-2"
 
 # The GSM 03.38 basic character set, and the extension table whose characters take two septets.
-_GSM7_BASIC = frozenset(
+GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-_GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ def _segments(units: int, single: int, multi: int) -> int:
 
 def sms_segments(text: str) -> SegmentCount:
     """The encoding a carrier would use for `text` and the number of parts it is sent in."""
-    if all(c in _GSM7_BASIC or c in _GSM7_EXTENDED for c in text):
-        septets = sum(2 if c in _GSM7_EXTENDED else 1 for c in text)
+    if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text):
+        septets = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
         return SegmentCount(GSM7, septets, _segments(septets, 160, 153))
     code_units = len(text.encode("utf-16-le")) // 2
     return SegmentCount(UCS2, code_units, _segments(code_units, 70, 67))

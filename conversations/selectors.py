@@ -1,6 +1,9 @@
 from datetime import datetime
+from typing import Any
 
-from conversations.models import Conversation, Message, ToolCall
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+
+from conversations.models import Conversation, ConversationRead, Message, ToolCall
 from tenants.models import Organization
 
 
@@ -63,4 +66,16 @@ def messages_sent_after(*, message: Message) -> list[Message]:
             role__in=(Message.Role.ASSISTANT, Message.Role.STAFF),
             id__gt=message.pk,
         ).order_by("timestamp", "id")
+    )
+
+
+def conversations_with_unread(*, queryset: QuerySet[Conversation], user: Any) -> QuerySet[Any]:
+    """`queryset` annotated with `unread`: a message came after `user` last read it."""
+    read = ConversationRead.objects.filter(
+        conversation=OuterRef("pk"), user=user, read_at__gte=OuterRef("last_message_at")
+    )
+    return queryset.annotate(
+        unread=ExpressionWrapper(
+            Q(last_message_at__isnull=False) & ~Q(Exists(read)), output_field=BooleanField()
+        )
     )

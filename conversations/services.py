@@ -2,10 +2,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from conversations.models import Conversation, Message, ToolCall
+from conversations.tasks import attention_alert_enqueue
 from tenants.models import Organization
 
 PREVIEW_CHARS = 160
@@ -66,21 +68,37 @@ def message_log(
 
 
 def conversation_flag(*, conversation: Conversation, reason: str) -> None:
-    """Ask staff to look at this conversation (hand-off, failure, media...)."""
-    Conversation.objects.filter(pk=conversation.pk).update(
-        needs_attention=True, attention_reason=reason[:300], updated_at=timezone.now()
+    """Ask staff to look at this conversation (hand-off, failure, media...).
+
+    The first flag (until staff clear it) starts the patient's wait and emails the clinic's
+    staff who asked for alerts; a later one only updates the reason.
+    """
+    now = timezone.now()
+    reason = reason[:300]
+    flagged = Conversation.objects.filter(pk=conversation.pk, needs_attention=False).update(
+        needs_attention=True,
+        attention_reason=reason,
+        waiting_since=Coalesce(F("waiting_since"), Value(now)),
+        updated_at=now,
     )
+    if flagged:
+        attention_alert_enqueue(conversation=conversation)
+    else:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            attention_reason=reason, updated_at=now
+        )
     conversation.needs_attention = True
-    conversation.attention_reason = reason[:300]
+    conversation.attention_reason = reason
 
 
 def conversation_resolve(*, conversation: Conversation) -> None:
-    """Staff dealt with it: clear the flag."""
+    """Staff dealt with it: clear the flag, and nobody waits on staff any more."""
     Conversation.objects.filter(pk=conversation.pk).update(
-        needs_attention=False, attention_reason="", updated_at=timezone.now()
+        needs_attention=False, attention_reason="", waiting_since=None, updated_at=timezone.now()
     )
     conversation.needs_attention = False
     conversation.attention_reason = ""
+    conversation.waiting_since = None
 
 
 def tool_call_log(

@@ -8,10 +8,11 @@ from typing import Any
 
 from django.db import transaction
 
+from conversations.attention import conversation_hand_off
 from conversations.models import Channel, Conversation, Message, Outcome
 from conversations.segments import sms_segments
 from conversations.selectors import message_reply
-from conversations.services import conversation_flag, message_log
+from conversations.services import message_log
 from frontdesk.outcomes import AnswerResult
 from frontdesk.steplog import step_log
 from tenants.models import Organization
@@ -70,8 +71,9 @@ def fallback_store(
     delivery_status: str = "",
     answered: list[Message] | None = None,
 ) -> Message | None:
-    """Flag the conversation for staff with `reason`, then store the polite fallback `text`."""
-    conversation_flag(conversation=conversation, reason=reason)
+    """Hand the conversation to staff with `reason` (the fallback promises a person: Lexi
+    pauses), then store the polite fallback `text`."""
+    conversation_hand_off(conversation=conversation, reason=reason)
     return reply_store(
         conversation=conversation,
         message=message,

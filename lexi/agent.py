@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from conversations.attention import conversation_hand_off
 from conversations.models import Conversation, Message
 from conversations.selectors import messages_recent, tool_calls_succeeded
 from conversations.services import conversation_flag
@@ -70,18 +71,22 @@ def _done_before_failing(message: Message) -> str:
 def _fallback(
     *, conversation: Conversation, message: Message, history: list[Message], reason: str
 ) -> TurnReply:
-    conversation_flag(conversation=conversation, reason=f"Lexi fell back: {reason}")
     done = _done_before_failing(message)
     if done:
+        # "Our team will follow up": a promise of a person, so Lexi pauses.
+        conversation_hand_off(conversation=conversation, reason=f"Lexi fell back: {reason}")
         # The offline engine knows nothing of what the model did; confirm it rather than ask
         # the patient to start over.
         return TurnReply(text=done, engine="fallback", fell_back=True, flagged=True)
+    # The offline engine carries on the conversation: staff review it, Lexi keeps answering.
+    conversation_flag(conversation=conversation, reason=f"Lexi fell back: {reason}")
     try:
         engine = offline_engine()
         context = _context(conversation=conversation, message=message, engine=engine.name)
         reply = engine.reply(context=context, history=history)
     except Exception:
         logger.exception("Lexi offline fallback failed (conversation %s)", conversation.pk)
+        conversation_hand_off(conversation=conversation, reason=f"Lexi fell back: {reason}")
         reply = _last_resort(conversation)
     reply.fell_back = True
     reply.flagged = True
@@ -108,7 +113,7 @@ def run_turn(
         reason = getattr(exc, "reason", "") or type(exc).__name__
         if not engine.falls_back:
             logger.exception("Lexi offline engine failed (conversation %s)", conversation.pk)
-            conversation_flag(conversation=conversation, reason=f"Lexi failed: {reason}")
+            conversation_hand_off(conversation=conversation, reason=f"Lexi failed: {reason}")
             reply = _last_resort(conversation)
             reply.flagged = True
         else:
@@ -130,7 +135,7 @@ def run_turn(
                 },
             }
     if not reply.text.strip():
-        conversation_flag(conversation=conversation, reason="Lexi had no reply")
+        conversation_hand_off(conversation=conversation, reason="Lexi had no reply")
         reply = _last_resort(conversation)
         reply.flagged = True
     if conversation.needs_attention and not was_flagged:

@@ -195,6 +195,30 @@ LEXI_REPLY_DEBOUNCE_SECONDS = env.float("LEXI_REPLY_DEBOUNCE_SECONDS", default=3
 # How long a worker may hold a conversation for one turn and its send before another may.
 LEXI_TURN_LEASE_SECONDS = env.float("LEXI_TURN_LEASE_SECONDS", default=120.0)
 
+# Staff takeover: a staff reply (or Lexi's own hand-off) leaves the patient to staff this long.
+LEXI_TAKEOVER_HOURS = env.float("LEXI_TAKEOVER_HOURS", default=12.0)
+# Where links in alert emails point (the staff console's public address).
+LEXI_CONSOLE_BASE_URL = (
+    env.str("LEXI_CONSOLE_BASE_URL", default="") or PUBLIC_BASE_URL or "http://127.0.0.1:8000"
+).rstrip("/")
+
+# Email (staff alerts). Without EMAIL_HOST the console backend prints them (development).
+# Django 6.1 reads mail settings from MAILERS; the environment keeps the familiar names.
+_SMTP_OPTIONS = {
+    "host": env.str("EMAIL_HOST", default=""),
+    "port": env.int("EMAIL_PORT", default=587),
+    "username": env.str("EMAIL_HOST_USER", default=""),
+    "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+    "use_tls": env.bool("EMAIL_USE_TLS", default=True),
+    "timeout": env.int("EMAIL_TIMEOUT_SECONDS", default=10),
+}
+MAILERS: dict[str, Any] = {
+    "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": _SMTP_OPTIONS}
+    if _SMTP_OPTIONS["host"]
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lexi <lexi@localhost>")
+
 # Booking
 BOOKING_SLOT_MINUTES = env.int("BOOKING_SLOT_MINUTES", default=30)
 BOOKING_MIN_NOTICE_MINUTES = env.int("BOOKING_MIN_NOTICE_MINUTES", default=120)

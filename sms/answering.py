@@ -2,11 +2,13 @@
 
 The rules, first match wins: STOP words opt the phone out; START words (and YES from an
 opted-out phone) opt it back in; an opted-out phone is not answered; a sender over the flood
-limit is told to slow down once per window; HELP gets the help text; a clinic with Lexi off
+limit is told to slow down once per window; HELP gets the help text; a conversation staff
+have taken over (Lexi paused, frontdesk/pause.py) is left to them; a clinic with Lexi off
 gets a flag for staff; a picture alone gets the media text; anything else is Lexi's turn —
 inline, or queued for a worker (see sms/replying.py) in the clinic's queued reply mode.
-A text answering an appointment reminder (reminders/replies.py) is looked at just after HELP:
-a confirmation is answered there; anything else goes on to Lexi, tagged with the appointment.
+A text answering an appointment reminder (reminders/replies.py) is looked at just after HELP
+(before the pause: a confirmation is recorded and answered even while staff have the
+conversation); anything else goes on to Lexi, tagged with the appointment.
 """
 
 from datetime import timedelta
@@ -19,6 +21,7 @@ from conversations.models import Conversation, Message, Outcome
 from conversations.selectors import messages_count_since
 from conversations.services import conversation_flag
 from frontdesk.outcomes import AnswerResult
+from frontdesk.pause import lexi_paused, paused_text_keep
 from frontdesk.storing import reply_store
 from frontdesk.turns import lexi_answer
 from lexi.engines import Engine
@@ -85,6 +88,9 @@ def inbound_answer(
         organization=organization, conversation=conversation, message=message
     ):
         outcome, text = Outcome.ANSWERED, confirmed
+    elif lexi_paused(conversation=conversation):
+        paused_text_keep(conversation=conversation, message=message)
+        outcome = Outcome.PAUSED
     elif not organization.lexi_enabled:
         conversation_flag(conversation=conversation, reason=LEXI_OFF_REASON)
         outcome = Outcome.STAFF_ONLY

@@ -113,14 +113,20 @@ def message_status_record(
     Idempotent, and a regression (a late `sent` after `delivered`) changes nothing.
     """
     scope_required(organization)
-    message = Message.objects.filter(provider_message_id=sid).only("pk", "conversation").first()
+    message = (
+        Message.objects.filter(provider_message_id=sid)
+        .only("pk", "conversation", "organization")
+        .first()
+    )
     if message is None:
         return False
     new_status = _status_from_provider(status)
     moved = _status_advance(message_id=message.pk, status=new_status, error_code=error_code)
     if moved and new_status in (DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED):
         conversation_flag(
-            conversation=Conversation(pk=message.conversation_id),
+            conversation=Conversation(
+                pk=message.conversation_id, organization_id=message.organization_id
+            ),
             reason=f"A text could not be delivered: {delivery_error_text(error_code)}",
         )
     return True

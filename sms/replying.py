@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from conversations.models import Conversation, DeliveryStatus, Message, Outcome
+from frontdesk.pause import lexi_paused, paused_text_keep
 from frontdesk.storing import reply_store
 from frontdesk.turns import fallback_answer, lexi_answer
 from lexi.engines import engine_for
@@ -70,6 +71,8 @@ def conversation_reply_due(
         try:
             # Re-read under the lease: another worker may have answered them meanwhile.
             waiting = texts_awaiting_reply(conversation_id=conversation_id)
+            if waiting and _paused_texts_keep(conversation_id=conversation_id, waiting=waiting):
+                return ReplyRun(replies)
             if waiting:
                 reply = _burst_answer(organization=organization, waiting=waiting)
                 if reply is None:  # nothing could be stored: the sweep tries again later
@@ -138,6 +141,22 @@ def _burst_answer(*, organization: Organization, waiting: list[Message]) -> Mess
             delivery_status=DeliveryStatus.QUEUED,
             answered=waiting[:-1],
         )
+
+
+def _paused_texts_keep(*, conversation_id: int, waiting: list[Message]) -> bool:
+    """Staff took the conversation over after these texts were queued: leave them to staff.
+
+    Returns whether it did (the conversation is paused).
+    """
+    conversation = Conversation.objects.get(pk=conversation_id)
+    if not lexi_paused(conversation=conversation):
+        return False
+    with transaction.atomic():
+        paused_text_keep(conversation=conversation, message=waiting[0])
+        Message.objects.filter(pk__in=[m.pk for m in waiting], outcome=Outcome.QUEUED).update(
+            outcome=Outcome.PAUSED
+        )
+    return True
 
 
 def _lease_take(*, conversation_id: int) -> bool:

@@ -69,3 +69,24 @@ def organization_for_message_sid(sid: str) -> Organization | None:
             .first()
         )
     return Organization.objects.filter(pk=owner_id).first() if owner_id else None
+
+
+def texts_sent_to(*, organization: Organization, phone: str, after_id: int) -> list[Message]:
+    """Texts the outbound path sent (or is sending) to `phone` from this clinic, after message
+    `after_id`, oldest first: what a patient's phone would show besides inline replies."""
+    return list(
+        Message.objects.filter(
+            organization=organization,
+            conversation__from_number=phone,
+            role__in=(Message.Role.ASSISTANT, Message.Role.STAFF),
+            pk__gt=after_id,
+        )
+        .exclude(delivery_status="")
+        .order_by("pk")
+    )
+
+
+def message_last_id(*, organization: Organization) -> int:
+    """The newest message id of the clinic (0 if none)."""
+    last = Message.objects.filter(organization=organization).order_by("-pk").first()
+    return last.pk if last is not None else 0

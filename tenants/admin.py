@@ -143,11 +143,11 @@ def _token_field(name: object) -> bool:
 
 @admin.register(Membership)
 class MembershipAdmin(TenantAdmin):
-    list_display = ("user", "role", "created_at")
+    list_display = ("user", "role", "attention_alerts", "created_at")
     list_filter = ("role",)
     list_select_related = ("organization", "user")
     search_fields = ("user__username", "user__email")
-    fields = ("organization", "user", "role")
+    fields = ("organization", "user", "role", "attention_alerts")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))

@@ -95,6 +95,10 @@ class Membership(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    attention_alerts = models.BooleanField(
+        default=False,
+        help_text="Email me when a conversation needs attention or waits on staff.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.models import Permission
 
 from booking.models import Appointment, AppointmentType, Closure, Patient, Provider, ScheduleBlock
-from conversations.models import Conversation, Message, ToolCall
+from conversations.models import Conversation, Message, QuickReply, ToolCall
 from reminders.models import Reminder, ReminderPolicy
 from sms.models import SmsOptOut, UnroutedMessage
 from tenants.models import Membership, Organization, PhoneNumber
@@ -174,6 +174,9 @@ def canary_world(*, tag: str, digit: str) -> World:
             conversation=conversation,
             notes=f"{canary} notes",
             cancellation_reason=f"{canary} cancel",
+        )
+        world.objects[QuickReply] = QuickReply.objects.create(
+            organization=org, title=f"{canary} quick", body=f"{canary} quick reply text"
         )
         world.objects[SmsOptOut] = SmsOptOut.objects.create(
             organization=org, phone=patient_number, keyword=canary

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from django.utils import timezone
 
 from conversations.models import Message
+from conversations.services import message_log
+from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
+from sms.sending import locmem
+from sms.twilio import twiml_messages
+from tenants.scoping import tenant_scope
 from tests.admin.builders import PASSWORD, booked_tool_call, staff_user
-from tests.factories import ConversationFactory, MessageFactory, OrganizationFactory
+from tests.factories import (
+    ConversationFactory,
+    MessageFactory,
+    OrganizationFactory,
+    PhoneNumberFactory,
+)
+from tests.sms.conftest import CLINIC_A_NUMBER, PATIENT
+from tests.twilio_helpers import (
+    FORM_CONTENT_TYPE,
+    TEST_TOKEN,
+    WEBHOOK_PATH,
+    twilio_payload,
+)
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -103,5 +124,107 @@ def test_staff_follow_an_sms_conversation_in_chromium(live_server) -> None:
             page.locator(".lexi-action summary").first.click()
             expect(page.locator(".lexi-action pre").first).to_contain_text("slot-1")
             page.screenshot(path=SCREENSHOT, full_page=True)
+        finally:
+            browser.close()
+
+
+# For a person to look at (the README's are made with LEXI_SCREENSHOT_DIR=docs).
+SCREENSHOTS = os.environ.get("LEXI_SCREENSHOT_DIR", "/tmp")  # noqa: S108 -- not secret
+
+
+def _patient_texts(page: Any, base_url: str, body: str) -> list[str]:
+    """The patient texts the clinic: Twilio's signed webhook, over HTTP; Lexi's TwiML replies."""
+    params = twilio_payload(Body=body)
+    url = base_url + WEBHOOK_PATH
+    response = page.request.post(
+        url,
+        data=urlencode(params),
+        headers={
+            SIGNATURE_HEADER: signature_compute(url=url, params=params, token=TEST_TOKEN),
+            "Content-Type": FORM_CONTENT_TYPE,
+        },
+    )
+    assert response.status == 200
+    return twiml_messages(response.text())
+
+
+def _flagged_clinic() -> None:
+    clinic = OrganizationFactory.create(name="Barton Dental", timezone="America/New_York")
+    PhoneNumberFactory.create(organization=clinic, number=CLINIC_A_NUMBER)
+    staff_user(clinic, "front-desk")
+    conversation = ConversationFactory.create(
+        organization=clinic,
+        from_number=PATIENT,
+        to_number=CLINIC_A_NUMBER,
+        session_id="sms_16195551234_18504036622",
+        patient_name="Pat Smith",
+        needs_attention=True,
+        attention_reason="Patient asked for a person",
+        waiting_since=timezone.now() - timedelta(minutes=12),
+    )
+    with tenant_scope(clinic):
+        message_log(conversation=conversation, role="user", content="Can a person call me back?")
+        message_log(
+            conversation=conversation,
+            role="assistant",
+            content="Sure. I've asked our team to get back to you shortly.",
+        )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_staff_take_over_a_flagged_conversation_and_hand_it_back_in_chromium(
+    live_server, settings
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    settings.TWILIO_AUTH_TOKEN, settings.TWILIO_ACCOUNT_SID = TEST_TOKEN, ""
+    settings.PUBLIC_BASE_URL, settings.LEXI_REPLY_MODE = "", "twiml"
+    _flagged_clinic()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1100})
+            # 1. Staff log in and land on the inbox.
+            page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+            page.fill("#id_username", "front-desk")
+            page.fill("#id_password", PASSWORD)
+            page.click("input[type=submit]")
+            inbox = page.locator(".lexi-inbox")
+            expect(inbox).to_contain_text("Patient asked for a person")
+            expect(inbox).to_contain_text("12 min")
+            page.screenshot(path=f"{SCREENSHOTS}/console-inbox.png")
+
+            # 2. Open the flagged conversation and reply (a quick reply would fill the box).
+            inbox.get_by_role("link", name="Pat Smith").click()
+            box = page.locator("textarea[name=body]")
+            box.fill("Hi Pat, this is Dana from the front desk. I'll call you at 3pm.")
+            expect(page.locator("#lexi-reply-count")).to_contain_text("1 segment (GSM-7)")
+            page.get_by_role("button", name="Send text").click()
+
+            # 3. The reply is in the transcript, with its state; Lexi is paused.
+            staff_row = page.locator(".lexi-row.lexi-staff").last
+            expect(staff_row).to_contain_text("I'll call you at 3pm")
+            expect(staff_row.locator(".lexi-delivery")).to_have_text("Sent")
+            expect(page.locator(".lexi-reply")).to_contain_text("Waiting on staff")
+            [sent] = locmem.outbox
+            assert (sent.from_number, sent.to_number) == (CLINIC_A_NUMBER, PATIENT)
+            page.screenshot(path=f"{SCREENSHOTS}/console-takeover.png", full_page=True)
+
+            # 4. The patient's next text is stored and shown, and Lexi does not answer it.
+            assert _patient_texts(page, live_server.url, "Great, thanks!") == []
+            page.reload()
+            expect(page.locator(".lexi-row.lexi-user").last).to_contain_text("Great, thanks!")
+
+            # 5. Hand back to Lexi: the next text is answered.
+            page.get_by_role("button", name="Hand back to Lexi").click()
+            expect(page.locator(".lexi-reply")).to_contain_text("Lexi answers this conversation")
+            assert _patient_texts(page, live_server.url, "What are your hours?") != []
+            page.reload()
+            expect(page.locator(".lexi-row.lexi-assistant").last).not_to_contain_text(
+                "get back to you shortly"
+            )
         finally:
             browser.close()

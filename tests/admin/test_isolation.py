@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from booking.models import Provider
-from conversations.models import Conversation
+from conversations.models import Conversation, ConversationRead, Message
+from sms.sending import locmem
 from tenants.models import Organization
 from tenants.scoping import TenantModel, unscoped
 from tests.admin.builders import PLATFORM_CANARY, TOKEN_CANARY, World, canary_world
-from tests.factories import MembershipFactory
+from tests.factories import ConversationFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +127,14 @@ def test_refused_writes_change_nothing(world_a: World, world_b: World) -> None:
         client.post(_admin_url(model, "change", obj.pk), data)
         client.post(_admin_url(model, "delete", obj.pk), {"post": "yes"})
         changelist = _admin_url(model, "changelist")
-        for action in ("delete_selected", "mark_resolved", "clear_needs_attention"):
+        for action in (
+            "delete_selected",
+            "mark_resolved",
+            "clear_needs_attention",
+            "assign_to_me",
+            "mark_read",
+            "mark_unread",
+        ):
             client.post(changelist, {"action": action, "_selected_action": [obj.pk], "post": "yes"})
     conversation = world_b.objects[Conversation]
     resolve = reverse("admin:conversations_conversation_resolve", args=[conversation.pk])
@@ -232,3 +243,45 @@ def test_saving_the_organization_keeps_the_token_unless_a_new_one_is_given(
     client.post(url, {**data, "twilio_auth_token": "new-token"})
     org.refresh_from_db()
     assert org.twilio_auth_token == "new-token"
+
+
+TAKEOVER_POSTS = {
+    "reply": {"body": "HACKED"},
+    "pause": {},
+    "hand_back": {},
+    "assign": {"to": "me"},
+    "read": {"read": "1"},
+}
+
+
+@pytest.mark.parametrize("action", sorted(TAKEOVER_POSTS))
+def test_takeover_actions_on_another_clinics_conversation_are_not_found_and_do_nothing(
+    world_a: World, world_b: World, action: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Reply, pause, hand back, assign, mark read: a guessed id of clinic B is a 404."""
+    theirs = ConversationFactory.create(
+        organization=world_b.organization,
+        from_number="+16195550777",
+        to_number=world_b.numbers[0],
+        lexi_paused_until=timezone.now() + timedelta(hours=1),
+    )
+    client = Client()
+    client.force_login(world_a.staff)
+    before = _snapshot(), _side_effects()
+
+    url = reverse(f"admin:conversations_conversation_{action}", args=[theirs.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, TAKEOVER_POSTS[action])
+
+    assert response.status_code == 404
+    assert (_snapshot(), _side_effects()) == before
+    assert locmem.outbox == []
+
+
+def _side_effects() -> dict[str, Any]:
+    with unscoped():
+        return {
+            "messages": list(Message.objects.order_by("pk").values()),
+            "reads": list(ConversationRead.objects.values()),
+            "log": LogEntry.objects.count(),
+        }

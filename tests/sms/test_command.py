@@ -1,17 +1,20 @@
 """`manage.py sms`: text Lexi from the terminal, through the real, signature-checking view."""
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from conversations.attention import conversation_pause
 from conversations.models import Conversation, Message
+from sms.outbound import sms_send
 from tenants.scoping import tenant_scope, unscoped
 from tests.sms.conftest import CLINIC_A_NUMBER, PATIENT
 from tests.twilio_helpers import TEST_TOKEN
 
 
-def _sms(*args: str, stdin: io.StringIO | None = None) -> str:
+def _sms(*args: str, stdin: Any = None) -> str:
     out = io.StringIO()
     options = {"stdout": out}
     if stdin is not None:
@@ -112,3 +115,40 @@ def test_a_queued_text_nobody_answers_says_to_start_the_worker(clinic_a, setting
 
     with pytest.raises(CommandError, match="worker"):
         _sms("--local", "--wait", "0.3", "Hello")  # its task waits for a commit that never comes
+
+
+@pytest.mark.django_db
+def test_a_staff_reply_reaches_the_patients_terminal(clinic_a, django_capture_on_commit_callbacks):
+    _sms("--local", "Hi")
+    with tenant_scope(clinic_a):
+        conversation = Conversation.objects.get()
+        conversation_pause(conversation=conversation)
+
+    def staff_replies_then_patient_texts() -> str:
+        with tenant_scope(clinic_a), django_capture_on_commit_callbacks(execute=True):
+            sms_send(
+                organization=clinic_a,
+                conversation=conversation,
+                body="Hi, this is Dana at the front desk.",
+                role=Message.Role.STAFF,
+            )
+        return "Thanks Dana\n"
+
+    class Typing:
+        """The patient types a line only after the staff reply went out."""
+
+        typed = False
+
+        def isatty(self) -> bool:
+            return False
+
+        def readline(self) -> str:
+            if self.typed:
+                return ""
+            self.typed = True
+            return staff_replies_then_patient_texts()
+
+    output = _sms("--local", stdin=Typing())
+
+    assert "staff> Hi, this is Dana at the front desk." in output
+    assert "lexi>" not in output  # paused: Lexi did not answer "Thanks Dana"

@@ -84,8 +84,10 @@ class TurnBase:
         return apology_text(self.context.organization)
 
     def handoff(self, reason: str) -> bool:
-        if self.context.conversation.needs_attention:
-            return True  # staff are already asked to look; one flag until they clear it
+        conversation = self.context.conversation
+        paused_until = conversation.lexi_paused_until
+        if conversation.needs_attention and paused_until and paused_until > self.context.now:
+            return True  # staff already have it; one hand-off until they clear it
         result = self.tool(ToolName.HAND_OFF_TO_STAFF, reason=reason)
         self.state.handed_off = self.state.handed_off or result.ok
         return result.ok

@@ -6,10 +6,13 @@ python manage.py sms --local ...                                     # no server
 
 In the queued reply mode the webhook answers nothing inline: the command then waits for the
 worker's reply in the database (the texts a worker or staff send this phone) and prints it.
+Texts staff send from the console reach the "patient" too: after each text, on an empty line,
+and every few seconds in an interactive chat (when this machine sees the server's database).
 """
 
 import secrets
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +29,7 @@ from django.test.utils import override_settings
 from conversations.models import Message, Outcome
 from conversations.selectors import messages_sent_after
 from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
+from sms.selectors import message_last_id, texts_sent_to
 from sms.twilio import twiml_messages
 from tenants.scoping import tenant_scope
 from tenants.selectors import organization_for_number
@@ -34,6 +38,7 @@ WEBHOOK_PATH = "/api/twilio/incoming-sms"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 HTTP_TIMEOUT_SECONDS = 30
 LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+POLL_SECONDS = 3.0
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
@@ -63,14 +68,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sender = _LocalSender(options) if options["local"] else _HttpSender(options)
+        self.phone = _PhoneInbox(options["from_number"], options["to_number"])
         text = options["text"]
         if text is not None:
             self._send(sender, text)
             return
         stdin: TextIO = options.get("stdin") or sys.stdin
         interactive = stdin.isatty()
+        stop = threading.Event()
         if interactive:
             self.stdout.write("Chatting with Lexi; Ctrl-D to quit.")
+            threading.Thread(target=self._watch, args=(stop,), daemon=True).start()
         while True:
             if interactive:
                 self.stdout.write("you> ", ending="")
@@ -80,18 +88,33 @@ class Command(BaseCommand):
                 break
             if line.strip():
                 self._send(sender, line.rstrip("\n"))
+            else:
+                self._show(self.phone.new_texts())
+        stop.set()
 
     def _send(self, sender: "_Sender", text: str) -> None:
         params = sender.params(text)
         replies = sender.send(params)
-        if not replies:
-            replies = _queued_replies(
-                sid=params["MessageSid"], to_number=sender.to_number, wait=sender.wait
-            )
-        if not replies:
-            self.stdout.write("lexi> (no reply)")
         for reply in replies:
             self.stdout.write(f"lexi> {reply}")
+        queued: list[Message] = []
+        if not replies:
+            queued = _queued_replies(
+                sid=params["MessageSid"], to_number=sender.to_number, wait=sender.wait
+            )
+        shown = self._show(self.phone.new_texts())
+        if not replies and not queued and not shown:
+            self.stdout.write("lexi> (no reply)")
+
+    def _show(self, texts: list[Message]) -> int:
+        for message in texts:
+            who = "staff" if message.role == Message.Role.STAFF else "lexi"
+            self.stdout.write(f"{who}> {message.content}")
+        return len(texts)
+
+    def _watch(self, stop: threading.Event) -> None:
+        while not stop.wait(POLL_SECONDS):
+            self._show(self.phone.new_texts())
 
 
 class _Sender:
@@ -190,9 +213,10 @@ class _LocalSender(_Sender):
         return twiml_messages(response.content.decode())
 
 
-def _queued_replies(*, sid: str, to_number: str, wait: float) -> list[str]:
-    """The texts sent to this phone after the text `sid` once it is answered: a queued reply
-    (or a staff one). Empty when nothing could be found (e.g. a server on another machine)."""
+def _queued_replies(*, sid: str, to_number: str, wait: float) -> list[Message]:
+    """Waits until the text `sid` is answered (or left to staff) and returns the texts sent to
+    this phone after it: a queued reply, or a staff one. Empty when nothing could be found
+    (e.g. a server on another machine)."""
     organization = _organization(to_number)
     if organization is None:
         return []
@@ -203,12 +227,41 @@ def _queued_replies(*, sid: str, to_number: str, wait: float) -> list[str]:
             if inbound is None:
                 return []
             if inbound.outcome != Outcome.QUEUED:
-                return [m.content for m in messages_sent_after(message=inbound)]
+                return messages_sent_after(message=inbound)
             time.sleep(0.2)
     raise CommandError(
         f"No reply within {wait:g}s. Is the worker running? (`make run` starts it; or run "
         "`python manage.py db_worker`.)"
     )
+
+
+class _PhoneInbox:
+    """What the outbound path sent the patient's phone since the chat started, each once."""
+
+    def __init__(self, from_number: str, to_number: str) -> None:
+        self.phone = from_number
+        self.organization = _organization(to_number)
+        self.lock = threading.Lock()
+        self.last_id = self._read(lambda o: message_last_id(organization=o), default=0)
+
+    def new_texts(self) -> list[Message]:
+        with self.lock:
+            texts: list[Message] = self._read(
+                lambda o: texts_sent_to(organization=o, phone=self.phone, after_id=self.last_id),
+                default=[],
+            )
+            if texts:
+                self.last_id = texts[-1].pk
+            return texts
+
+    def _read(self, query: Any, *, default: Any) -> Any:
+        if self.organization is None:
+            return default
+        try:
+            with tenant_scope(self.organization):
+                return query(self.organization)
+        except DatabaseError:
+            return default  # a server elsewhere: only its replies are shown
 
 
 def _configured_token(to_number: str) -> str:

@@ -33,14 +33,18 @@ class Command(BaseCommand):
         for organization in Organization.objects.filter(slug__in=DEMO_SLUGS):
             username = f"staff-{organization.slug}"
             user, is_new = user_model.objects.get_or_create(
-                username=username, defaults={"is_staff": True}
+                username=username,
+                defaults={"is_staff": True, "email": f"{username}@example.com"},
             )
             if is_new:
                 created.append((username, self._set_password(user)))
                 user.user_permissions.set(staff_permissions)
             with tenant_scope(organization):
+                # Alerts on: in development the console email backend prints them.
                 Membership.objects.get_or_create(
-                    user=user, organization=organization, defaults={"role": "admin"}
+                    user=user,
+                    organization=organization,
+                    defaults={"role": "admin", "attention_alerts": True},
                 )
         if not created:
             self.stdout.write("Demo logins already exist (admin, staff-<clinic>).")
