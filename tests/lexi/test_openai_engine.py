@@ -240,6 +240,7 @@ def test_a_model_that_fails_after_booking_still_tells_the_patient_it_is_booked(
     assert len(booked) == 1
     assert reply.fell_back
     assert conversation.needs_attention
+    assert conversation.lexi_paused_until is not None  # "our team will follow up": she pauses
     assert reply.text.startswith("You're booked: Cleaning on ")
     assert (booked[0].result or {})["start_text"] in reply.text
     assert appointment.provider.name in reply.text

@@ -45,6 +45,8 @@ def _assert_fell_back(reply, conversation, elapsed):
     assert reply.text.strip()
     assert conversation.needs_attention
     assert conversation.attention_reason.startswith("Lexi fell back")
+    # The offline engine carries the conversation on: staff review it, Lexi is not paused.
+    assert conversation.lexi_paused_until is None
     # The offline engine answers in well under a second; Twilio waits 15.
     assert elapsed < DEADLINE + 1.5
 

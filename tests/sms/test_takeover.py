@@ -163,3 +163,14 @@ def test_a_queued_text_is_answered_by_the_worker_when_not_paused(
 
     assert [m.role for m in _messages(clinic_a)] == ["user", "assistant"]
     assert len(locmem.outbox) == 1
+
+
+def test_asking_for_a_person_after_a_picture_flag_still_pauses_lexi(client, clinic_a):
+    signed_post(client, twilio_payload("inbound_mms", Body=""))
+    flagged = _conversation(clinic_a)
+    assert (flagged.needs_attention, flagged.lexi_paused_until) == (True, None)
+
+    _text(client, "can I talk to a real person?")
+
+    assert _conversation(clinic_a).lexi_paused_until is not None
+    assert reply_texts(_text(client, "hello?")) == []
