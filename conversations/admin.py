@@ -20,7 +20,7 @@ from console.scoping import (
     TenantAdmin,
     local_time,
 )
-from console.services import staff_assign, staff_read_mark
+from console.services import staff_action_log, staff_assign, staff_read_mark
 from console.transcript import transcript_for
 from conversations.attention import needs_staff
 from conversations.models import (
@@ -385,6 +385,8 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
     @admin.action(description="Mark resolved (completed)", permissions=["resolve"])
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         count = self._complete(queryset)
+        for conversation in queryset:
+            staff_action_log(user=request.user, conversation=conversation, action="Resolved")
         self.message_user(request, f"Marked {count} conversation(s) resolved.", messages.SUCCESS)
 
     def _each_in_scope(self, queryset: QuerySet[Any], act: Any) -> int:
@@ -433,6 +435,9 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
         count = 0
         for conversation in queryset.filter(needs_attention=True):
             conversation_resolve(conversation=conversation)
+            staff_action_log(
+                user=request.user, conversation=conversation, action="Cleared needs-attention"
+            )
             count += 1
         self.message_user(request, f"Cleared {count} conversation(s).", messages.SUCCESS)
 

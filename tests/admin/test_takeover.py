@@ -326,3 +326,15 @@ def test_a_user_of_two_clinics_sees_which_clinic_each_inbox_row_is(staff, conver
     assert "Sam Second" in body
     assert "Second Smile" in body
     assert "Barton Dental" in body
+
+
+def test_resolving_from_the_changelist_is_in_the_history(staff_client, conversation):
+    changelist = reverse("admin:conversations_conversation_changelist")
+    for action in ("clear_needs_attention", "mark_resolved"):
+        staff_client.post(changelist, {"action": action, "_selected_action": [conversation.pk]})
+
+    assert _history(conversation) == [
+        ("front-desk", "Cleared needs-attention"),
+        ("front-desk", "Resolved"),
+    ]
+    assert _reload(conversation).waiting_since is None
