@@ -42,14 +42,19 @@ def conversation_hand_off(*, conversation: Conversation, reason: str) -> None:
 
 
 def conversation_hand_back(*, conversation: Conversation) -> None:
-    """Staff are done: Lexi answers again, and nothing waits on staff any more."""
+    """Staff are done: Lexi answers again, and nothing waits on staff any more.
+
+    Her dialogue state starts afresh (see conversation_answered_by_staff).
+    """
     Conversation.objects.filter(pk=conversation.pk).update(
         lexi_paused_until=None,
         waiting_since=None,
         needs_attention=False,
         attention_reason="",
+        lexi_state={},
         updated_at=timezone.now(),
     )
+    conversation.lexi_state = {}
     conversation.lexi_paused_until = None
     conversation.waiting_since = None
     conversation.needs_attention = False
@@ -57,11 +62,16 @@ def conversation_hand_back(*, conversation: Conversation) -> None:
 
 
 def conversation_answered_by_staff(*, conversation: Conversation) -> None:
-    """A staff reply went out: the patient no longer waits, and Lexi stays paused a while."""
+    """A staff reply went out: the patient no longer waits, and Lexi stays paused a while.
+
+    Lexi's dialogue state is dropped: a question she asked before ("Want me to book it?") is
+    not hers to follow up any more, and a "yes" meant for staff must not book anything.
+    """
     until = takeover_until()
     Conversation.objects.filter(pk=conversation.pk).update(
-        lexi_paused_until=until, waiting_since=None, updated_at=timezone.now()
+        lexi_paused_until=until, waiting_since=None, lexi_state={}, updated_at=timezone.now()
     )
+    conversation.lexi_state = {}
     conversation.lexi_paused_until = until
     conversation.waiting_since = None
 

@@ -1,13 +1,19 @@
 """Lexi pauses while staff handle a conversation: texts are stored and shown, not answered;
 STOP and HELP still work; her own hand-off pauses her; she answers again once handed back."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
-from conversations.attention import conversation_hand_back, conversation_pause
+from booking.models import Appointment, Patient
+from conversations.attention import (
+    conversation_answered_by_staff,
+    conversation_hand_back,
+    conversation_pause,
+)
 from conversations.models import Conversation, Message, Outcome
 from sms.models import SmsOptOut
 from sms.sending import locmem
@@ -174,3 +180,30 @@ def test_asking_for_a_person_after_a_picture_flag_still_pauses_lexi(client, clin
 
     assert _conversation(clinic_a).lexi_paused_until is not None
     assert reply_texts(_text(client, "hello?")) == []
+
+
+def test_a_yes_after_staff_took_over_books_nothing_lexi_had_offered(client, settings):
+    """Lexi offers the earliest emergency visit and hands off; staff reply; once handed back,
+    a "yes" is not read as the answer to her old offer."""
+    call_command("loaddata", "demo", verbosity=0)
+    barton = Organization.objects.get(slug="barton-dental")
+    with tenant_scope(barton):
+        Patient.objects.create(
+            organization=barton,
+            first_name="Ana",
+            last_name="Lopez",
+            phone="+16195551234",
+            date_of_birth=date(1990, 1, 1),
+        )
+    offer = reply_texts(_text(client, "my tooth got knocked out!!"))
+    assert "book it?" in offer[0]
+    conversation = _conversation(barton)
+    with tenant_scope(barton):
+        conversation_answered_by_staff(conversation=conversation)
+        conversation_hand_back(conversation=conversation)
+
+    [reply] = reply_texts(_text(client, "yes"))
+
+    with tenant_scope(barton):
+        assert not Appointment.objects.exists()
+    assert "booked" not in reply.lower()
