@@ -65,8 +65,9 @@ def waited_text(since: datetime, *, now: datetime) -> str:
 def inbox_context(request: HttpRequest) -> dict[str, Any]:
     """What the console's landing page needs to show the inbox (inside the admin's scope)."""
     if not request.user.has_perm("conversations.view_conversation"):
-        return {}
+        return {"inbox_shown": False}
     return {
+        "inbox_shown": True,
         "inbox": inbox_rows(user=request.user, now=timezone.now()),
         "lexi_several_clinics": len(request_organizations(request)) > 1,
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,12 @@ from sms.models import SmsOptOut
 from sms.sending import locmem
 from tenants.scoping import tenant_scope, unscoped
 from tests.admin.builders import staff_user
-from tests.factories import ConversationFactory, MembershipFactory, OrganizationFactory
+from tests.factories import (
+    ConversationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -338,3 +344,16 @@ def test_resolving_from_the_changelist_is_in_the_history(staff_client, conversat
         ("front-desk", "Resolved"),
     ]
     assert _reload(conversation).waiting_since is None
+
+
+def test_staff_who_may_not_read_conversations_get_no_inbox(clinic, conversation):
+    user = UserFactory.create(username="bookings-only", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="booking"))
+    MembershipFactory.create(organization=clinic, user=user)
+    client = Client()
+    client.force_login(user)
+
+    body = client.get(reverse("admin:index")).content.decode()
+
+    assert "Needs attention" not in body
+    assert "Ana Lopez" not in body
