@@ -22,7 +22,7 @@ from conversations.attention import conversation_read_mark
 from conversations.models import Channel, Conversation, QuickReply
 from conversations.segments import GSM7_BASIC, GSM7_EXTENDED
 from frontdesk.pause import lexi_paused
-from frontdesk.replies import MAX_REPLY_CHARS
+from lexi.replies import MAX_REPLY_CHARS
 from sms.outbound import SendRefused
 from sms.selectors import phone_opted_out
 from tenants.scoping import tenant_scope
