@@ -1,11 +1,14 @@
 """Alert emails when a conversation needs staff: opted-in members only, at most one per
 conversation per 15 minutes (decided by the database), never the patient's words."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from conversations.alerts import attention_alert_send
@@ -157,3 +160,26 @@ class BrokenMailer:
 
     def send_messages(self, messages: Any) -> int:
         raise ConnectionRefusedError("smtp down")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_alerts_for_one_conversation_send_one_email(org_a):
+    """Eight workers run the alert at once: the UPDATE that claims the interval lets one win."""
+    _member(org_a, "ana@clinic.example", alerts=True)
+    conversation = ConversationFactory.create(organization=org_a)
+    start = threading.Barrier(8)
+
+    def alert(_: int) -> int:
+        try:
+            start.wait()
+            with tenant_scope(org_a):
+                return attention_alert_send(organization=org_a, conversation_id=conversation.pk)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sent = list(pool.map(alert, range(8)))
+
+    assert sorted(sent) == [0] * 7 + [1]
+    assert len(mail.outbox) == 1
