@@ -11,13 +11,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from console.scoping import request_organizations
+from conversations.alerts import WAITING_REASON
 from conversations.attention import needs_staff
 from conversations.models import Conversation
 from conversations.selectors import conversations_with_unread
 from frontdesk.pause import lexi_paused
 
 INBOX_LIMIT = 50
-WAITING_REASON = "The patient texted while staff handle the conversation."
 
 
 @dataclass(frozen=True)

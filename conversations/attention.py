@@ -1,5 +1,6 @@
 """Staff taking a conversation over: Lexi's pause, the patient waiting on staff, who handles
-it and who has read it. Every change is one conditional UPDATE (no check-then-act).
+it and who has read it. Each change is one UPDATE (or a row the unique constraint keeps
+single), never check-then-act.
 
 A conversation needs staff when it is flagged (`needs_attention`, see services.
 conversation_flag) or the patient is waiting on staff (`waiting_since`): the inbox lists both.
@@ -112,7 +113,3 @@ def conversation_read_mark(*, conversation: Conversation, user: Any, read: bool 
 def needs_staff() -> Q:
     """Flagged, or a patient waiting on staff: what the inbox lists."""
     return Q(needs_attention=True) | Q(waiting_since__isnull=False)
-
-
-def lexi_paused_q(*, now: datetime | None = None) -> Q:
-    return Q(lexi_paused_until__gt=now or timezone.now())
