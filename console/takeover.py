@@ -28,7 +28,7 @@ from sms.selectors import phone_opted_out
 from tenants.scoping import tenant_scope
 
 if TYPE_CHECKING:
-    from conversations.admin import ConversationAdmin
+    from conversations.admin.calls import ConversationAdmin
 
 TAKEOVER_PERMISSION = "conversations.change_conversation"
 

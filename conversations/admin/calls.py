@@ -1,4 +1,4 @@
-"""Calls: the staff console's view of conversations and their transcripts."""
+"""Calls: conversations in the staff console: the list, the transcript page and the takeover."""
 
 from __future__ import annotations
 
@@ -15,97 +15,18 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from console import takeover
-from console.scoping import (
-    RecordAdminMixin,
-    TenantAdmin,
-    local_time,
-)
+from console.scoping import RecordAdminMixin, TenantAdmin, local_time
 from console.services import staff_action_log, staff_assign, staff_read_mark
 from console.transcript import transcript_for
-from conversations.attention import needs_staff
-from conversations.models import (
-    DELIVERY_TROUBLE,
-    Channel,
-    Conversation,
-    Message,
-    QuickReply,
-    ToolCall,
-)
+from conversations.admin.filters import AssignedFilter, ChannelFilter, DeliveryFilter, StatusFilter
+from conversations.models import Conversation, Message
 from conversations.selectors import conversations_with_unread
 from conversations.services import conversation_complete, conversation_resolve
 from frontdesk.pause import lexi_paused
 from tenants.phone import InvalidPhoneNumber, phone_normalize
 from tenants.scoping import tenant_scope
 
-NEEDS_ATTENTION = "attention"
 UNREAD_DOT = mark_safe('<span class="lexi-dot" title="Unread">●</span> ')
-
-
-class ChannelFilter(admin.SimpleListFilter):
-    title = "channel"
-    parameter_name = "channel"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(value, str(label)) for value, label in Channel.choices]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in Channel.values:
-            return queryset.filter(channel=self.value())
-        return queryset
-
-
-class StatusFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [
-            (Conversation.Status.ONGOING, "Ongoing"),
-            (Conversation.Status.COMPLETED, "Completed"),
-            (NEEDS_ATTENTION, "Needs attention"),
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        if value == NEEDS_ATTENTION:
-            return queryset.filter(needs_staff())
-        if value in Conversation.Status.values:
-            return queryset.filter(call_status=value)
-        return queryset
-
-
-class DeliveryFilter(admin.SimpleListFilter):
-    title = "delivery"
-    parameter_name = "delivery"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("failed", "A text failed to deliver")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "failed":
-            trouble = Message.objects.filter(
-                conversation=OuterRef("pk"), delivery_status__in=DELIVERY_TROUBLE
-            )
-            return queryset.filter(Exists(trouble))
-        return queryset
-
-
-class AssignedFilter(admin.SimpleListFilter):
-    title = "assigned to"
-    parameter_name = "assigned"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("me", "Me"), ("nobody", "Nobody"), ("others", "Someone else")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        if value == "me":
-            return queryset.filter(assigned_to=request.user)
-        if value == "nobody":
-            return queryset.filter(assigned_to__isnull=True)
-        if value == "others":
-            return queryset.filter(assigned_to__isnull=False).exclude(assigned_to=request.user)
-        return queryset
 
 
 def _duration_text(seconds: float) -> str:
@@ -440,63 +361,3 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
             )
             count += 1
         self.message_user(request, f"Cleared {count} conversation(s).", messages.SUCCESS)
-
-
-@admin.register(QuickReply)
-class QuickReplyAdmin(TenantAdmin):
-    """Canned texts the clinic's staff drop into the reply box of a conversation."""
-
-    list_display = ("title", "body_preview", "position")
-    list_editable = ("position",)
-    search_fields = ("title", "body")
-    ordering = ("position", "title")
-    fields = ("organization", "title", "body", "position")
-
-    @admin.display(description="Text")
-    def body_preview(self, obj: QuickReply) -> str:
-        return obj.body if len(obj.body) <= 80 else f"{obj.body[:79]}…"
-
-
-@admin.register(ToolCall)
-class ToolCallAdmin(RecordAdminMixin, TenantAdmin):
-    """Lexi's actions across conversations, to find failures; read-only."""
-
-    list_display = ("created_at", "name", "outcome", "duration_ms", "conversation_link")
-    # The tool names come from the (scoped) rows themselves.
-    list_filter = (
-        ("name", admin.AllValuesFieldListFilter),
-        ("error", admin.EmptyFieldListFilter),
-        "created_at",
-    )
-    list_select_related = ("organization", "conversation")
-    search_fields = ("name", "error", "call_id")
-    ordering = ("-created_at",)
-    show_full_result_count = False
-    date_hierarchy = "created_at"
-    fields = (
-        "organization",
-        "conversation",
-        "name",
-        "arguments",
-        "result",
-        "error",
-        "engine",
-        "round",
-        "duration_ms",
-        "call_id",
-        "created_at",
-    )
-    readonly_fields = fields
-
-    @admin.display(description="Outcome")
-    def outcome(self, obj: ToolCall) -> str:
-        if obj.error:
-            return format_html(
-                '<span class="lexi-badge lexi-status-attention">{}</span>', obj.error
-            )
-        return format_html('<span class="lexi-badge lexi-status-completed">ok</span>')
-
-    @admin.display(description="Conversation")
-    def conversation_link(self, obj: ToolCall) -> str:
-        url = reverse("admin:conversations_conversation_change", args=[obj.conversation_id])
-        return format_html('<a href="{}">{}</a>', url, obj.conversation.from_number)
