@@ -17,7 +17,9 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_TEST_URL = "redis://127.0.0.1:6379/9"
+# Its own Redis database per checkout (REDIS_TEST_URL), so that parallel runs never take each
+# other's jobs; CI runs alone and keeps the default.
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/9")
 
 
 def worker_env(**overrides: str) -> dict[str, str]:
