@@ -8,6 +8,7 @@ Runs inside the conversation's tenant scope (the console's views open it).
 from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import transaction
 
 from conversations.attention import (
     conversation_answered_by_staff,
@@ -18,6 +19,7 @@ from conversations.attention import (
 )
 from conversations.models import Channel, Conversation, Message, Outcome
 from conversations.segments import sms_segments
+from conversations.services import conversation_reopen
 from sms.outbound import SendRefused, sms_send
 from tenants.models import Organization
 from tenants.scoping import scope_required
@@ -39,6 +41,8 @@ def staff_reply(
 ) -> Message:
     """Text the patient from the clinic's number as `user`, and pause Lexi (LEXI_TAKEOVER_HOURS).
 
+    A completed conversation is reopened, so that the patient's answer lands in it.
+
     Raises SendRefused (or RecipientOptedOut) with a reason staff can read; then nothing is
     stored or sent.
     """
@@ -46,16 +50,21 @@ def staff_reply(
     if conversation.channel != Channel.SMS:
         raise SendRefused("Replies go out as texts; this conversation is not an SMS thread.")
     segments = sms_segments(body.strip())
-    message = sms_send(
-        organization=organization,
-        conversation=conversation,
-        body=body,
-        role=Message.Role.STAFF,
-        sent_by=user,
-        outcome=Outcome.STAFF,
-        metadata={"segments": segments.segments, "encoding": segments.encoding},
-    )
-    conversation_answered_by_staff(conversation=conversation)
+    with transaction.atomic():  # a refused text leaves a completed conversation completed
+        if not conversation_reopen(conversation=conversation):
+            raise SendRefused(
+                "This patient has a newer conversation; reply there so they see one thread."
+            )
+        message = sms_send(
+            organization=organization,
+            conversation=conversation,
+            body=body,
+            role=Message.Role.STAFF,
+            sent_by=user,
+            outcome=Outcome.STAFF,
+            metadata={"segments": segments.segments, "encoding": segments.encoding},
+        )
+        conversation_answered_by_staff(conversation=conversation)
     staff_action_log(user=user, conversation=conversation, action="Replied to the patient")
     return message
 

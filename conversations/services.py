@@ -1,7 +1,7 @@
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -192,6 +192,31 @@ def conversation_complete(*, conversation: Conversation) -> None:
     )
     conversation.call_status = Conversation.Status.COMPLETED
     conversation.end_timestamp = end
+
+
+def conversation_reopen(*, conversation: Conversation) -> bool:
+    """Make a completed conversation ongoing again, so that the patient's answer to a staff
+    text lands in it (and finds Lexi paused) instead of opening a new one.
+
+    False when the same session already has a newer ongoing conversation: only one may be
+    ongoing, and the reply belongs there.
+    """
+    if conversation.call_status == Conversation.Status.ONGOING:
+        return True
+    try:
+        with transaction.atomic():
+            Conversation.objects.filter(
+                pk=conversation.pk, call_status=Conversation.Status.COMPLETED
+            ).update(
+                call_status=Conversation.Status.ONGOING,
+                end_timestamp=None,
+                updated_at=timezone.now(),
+            )
+    except IntegrityError:
+        return False
+    conversation.call_status = Conversation.Status.ONGOING
+    conversation.end_timestamp = None
+    return True
 
 
 def message_metadata_merge(*, message: Message, values: dict[str, Any]) -> None:

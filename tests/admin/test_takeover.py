@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conversations.models import Conversation, ConversationRead, Message, QuickReply
-from conversations.services import message_log
+from conversations.services import conversation_complete, conversation_open, message_log
+from frontdesk.pause import lexi_paused
 from sms.models import SmsOptOut
 from sms.sending import locmem
 from tenants.scoping import tenant_scope, unscoped
@@ -357,3 +358,48 @@ def test_staff_who_may_not_read_conversations_get_no_inbox(clinic, conversation)
 
     assert "Needs attention" not in body
     assert "Ana Lopez" not in body
+
+
+def test_a_reply_to_a_completed_conversation_reopens_it_for_the_patients_answer(
+    clinic, staff_client, conversation, django_capture_on_commit_callbacks
+):
+    with tenant_scope(clinic):
+        conversation_complete(conversation=conversation)
+
+    _reply(staff_client, conversation, "Sorry we missed you!", django_capture_on_commit_callbacks)
+
+    assert [sent.body for sent in locmem.outbox] == ["Sorry we missed you!"]
+    with tenant_scope(clinic):
+        answered_in, created = conversation_open(
+            organization=clinic,
+            session_id=conversation.session_id,
+            channel="sms",
+            from_number=PATIENT,
+            to_number=CLINIC_NUMBER,
+        )
+    assert (answered_in.pk, created) == (conversation.pk, False)
+    assert answered_in.end_timestamp is None
+    assert lexi_paused(conversation=answered_in)
+
+
+def test_a_reply_to_an_old_conversation_is_refused_while_a_newer_one_is_ongoing(
+    clinic, staff_client, conversation, django_capture_on_commit_callbacks
+):
+    with tenant_scope(clinic):
+        conversation_complete(conversation=conversation)
+        newer, _ = conversation_open(
+            organization=clinic,
+            session_id=conversation.session_id,
+            channel="sms",
+            from_number=PATIENT,
+            to_number=CLINIC_NUMBER,
+        )
+
+    response = _reply(staff_client, conversation, "Hello?", django_capture_on_commit_callbacks)
+
+    assert "has a newer conversation" in response.content.decode()
+    assert locmem.outbox == []
+    assert _reload(conversation).call_status == Conversation.Status.COMPLETED
+    assert _reload(newer).call_status == Conversation.Status.ONGOING
+    with unscoped():
+        assert not Message.objects.filter(role=Message.Role.STAFF).exists()

@@ -100,7 +100,13 @@ def test_a_text_is_acknowledged_at_once_then_answered_by_the_worker_over_rest(
     [sent] = wait_for(
         lambda: twilio_server.sent, timeout=TIMEOUT, what="the reply", workers=workers
     )
-    inbound, reply = _messages(clinic_a)
+    # The worker stores Twilio's SID just after Twilio answered: wait for that, not the send.
+    inbound, reply = wait_for(
+        lambda: (ms := _messages(clinic_a))[-1].provider_message_id and ms,
+        timeout=TIMEOUT,
+        what="the stored SID",
+        workers=workers,
+    )
     assert inbound.outcome == "answered"
     assert (sent["From"], sent["Body"]) == (CLINIC_A_NUMBER, reply.content)
     assert "Welcome to Alpha Dental" in reply.content
