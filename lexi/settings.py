@@ -85,6 +85,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast while the database is down, so Twilio retries instead of waiting on us.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
+    # .iterator() would DECLARE a server-side cursor in a transaction of its own, outside the
+    # one that carries the tenant scope: row-level security would then show it no rows.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     # Concurrent webhook requests on a laptop wait for the write lock instead of failing.

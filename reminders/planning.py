@@ -96,8 +96,6 @@ def reminders_plan(
             .filter(undecided)
             .values_list("pk", "start", "time_set_at")
         )
-        # A plain fetch, not .iterator(): PostgreSQL's server-side cursors would be read
-        # outside the transaction that carries the tenant scope to row-level security.
         for pk, start, time_set_at in rows:
             due = reminder_due(start=start, lead_minutes=lead, tz=tz)
             if due > now:

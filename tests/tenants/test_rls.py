@@ -161,6 +161,15 @@ def test_alternating_scopes_on_one_persistent_connection_never_leak():
     assert _rows("SELECT current_setting('lexi.organization_ids', true)")[0][0] in ("", None)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_iterator_outside_a_transaction_sees_the_scopes_rows():
+    """A streamed read in autocommit must carry the scope as every other query does."""
+    organization = OrganizationFactory.create()
+    made = {ConversationFactory.create(organization=organization).pk for _ in range(3)}
+    with tenant_scope(organization):
+        assert {c.pk for c in Conversation.objects.iterator(chunk_size=2)} == made
+
+
 @pytest.mark.django_db
 def test_routing_works_before_any_organization_is_known(org_a):
     from tenants.selectors import organization_for_number
