@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import env  # after the path fix: `make bench` runs this file as a script
 
-SECTIONS = ("webhook", "turns", "admin", "availability")
+SECTIONS = ("webhook", "turns", "admin", "availability", "outbound")
 TARGETS = {
     "ratio": 0.12,
     "p99_8_ms": 40.0,
@@ -36,6 +36,9 @@ TARGETS = {
     "changelist_queries": 10,
     "search_ms": 300.0,
     "availability_ms": 50.0,
+    "ack_ratio": 0.25,
+    "ack_p99_ms": 20.0,
+    "send_over_debounce_ms": 300.0,
 }
 
 
@@ -260,6 +263,76 @@ def report_availability(data: dict[str, Any], misses: list[str]) -> None:
     )
 
 
+def report_outbound(data: dict[str, Any], misses: list[str]) -> None:
+    if "error" in data:
+        print(f"\n## 6. Outbound\n\n{data['error']}")
+        misses.append(f"outbound: {data['error']}")
+        return
+    bare, queued = data["ack"]["bare"], data["ack"]["queued"]
+    ratio = queued["rps"] / bare["rps"] if bare["rps"] else 0.0
+    ack_ok = ratio >= TARGETS["ack_ratio"] and queued["p99_ms"] <= TARGETS["ack_p99_ms"]
+    rows = [
+        [
+            f"webhook acknowledgement, queued mode, {queued['clients']} clients",
+            f"{queued['rps']} req/s = {ratio:.1%} of bare ({bare['rps']}); "
+            f"p50/p99 {queued['p50_ms']} / {queued['p99_ms']} ms",
+            ">= 25 %, p99 <= 20 ms",
+            mark(ack_ok),
+        ]
+    ]
+    if not ack_ok:
+        misses.append(
+            f"outbound: acknowledgement {ratio:.1%} of bare, p99 {queued['p99_ms']} ms "
+            "(target >= 25 %, <= 20 ms)"
+        )
+    for run in data["latency"]:
+        if "error" in run:
+            rows.append(["text in -> REST send out", run["error"], "", "MISS"])
+            misses.append(f"outbound: {run['error']}")
+            continue
+        limit = run["debounce_s"] * 1000 + TARGETS["send_over_debounce_ms"]
+        ok = run["complete"] and run["p50_ms"] is not None and run["p50_ms"] <= limit
+        rows.append(
+            [
+                f"text in -> REST send out, debounce {run['debounce_s']:g} s",
+                f"p50 {run['p50_ms']} ms, max {run['max_ms']} ms "
+                f"({run['answered']}/{run['texts']} sent)",
+                f"p50 <= {limit:.0f} ms",
+                mark(ok),
+            ]
+        )
+        if not ok:
+            misses.append(f"outbound: text to send p50 {run['p50_ms']} ms (target <= {limit:.0f})")
+    for run in data["throughput"]:
+        rows.append(
+            [
+                f"worker throughput, {run['workers']} db_worker(s)",
+                run.get("error")
+                or f"{run['turns_per_s']} turns/s ({run['answered']}/{run['texts']} texts "
+                f"answered and sent in {run['seconds']} s)",
+                "report",
+                "ok" if run.get("complete") else "MISS",
+            ]
+        )
+    burst = data["burst"]
+    burst_ok = burst["model_requests"] == 1 and burst["texts_sent"] == 1
+    rows.append(
+        [
+            f"a burst of {burst['texts']} texts within a second (model engine)",
+            f"{burst['model_requests']} model request(s), {burst['texts_sent']} text(s) sent",
+            "1 request",
+            mark(burst_ok),
+        ]
+    )
+    if not burst_ok:
+        misses.append(f"outbound: a burst got {burst['model_requests']} model requests")
+    table(
+        "6. Outbound: queued replies, the task worker and REST sends (local Twilio)",
+        ["measure", "figure", "target", ""],
+        rows,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
@@ -321,6 +394,10 @@ def main() -> None:
             "availability", env.DB_SMALL, "--appointments", "2000" if args.quick else "5000"
         )
         report_availability(results["availability"], misses)
+
+    if "outbound" in only:
+        results["outbound"] = env.section_run("outbound", env.DB_SMALL, "--seconds", str(seconds))
+        report_outbound(results["outbound"], misses)
 
     print("\n## Targets missed\n")
     for miss in misses or ["none"]:

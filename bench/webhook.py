@@ -109,8 +109,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(db: str, *, workers: int) -> Iterator[str]:
-    """gunicorn serving Lexi with the bench endpoints; yields its base URL."""
+def gunicorn(db: str, *, workers: int, **settings: str) -> Iterator[str]:
+    """gunicorn serving Lexi with the bench endpoints (and `settings` in its environment);
+    yields its base URL."""
     port = free_port()
     # Kept after the run (delete=False) so a failed run can point at it.
     log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
@@ -128,7 +129,7 @@ def gunicorn(db: str, *, workers: int) -> Iterator[str]:
             "warning",
         ],
         cwd=env.ROOT,
-        env=env.django_env(db, DJANGO_SETTINGS_MODULE="bench.settings"),
+        env=env.django_env(db, DJANGO_SETTINGS_MODULE="bench.settings", **settings),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
