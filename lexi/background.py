@@ -1,4 +1,5 @@
-"""Enqueueing Django Tasks the way Lexi needs: after the transaction that made the work commits.
+"""Enqueueing Django Tasks the way Lexi needs: visible to workers when the transaction that
+made the work commits, never before.
 
 A task enqueued inside a transaction could run (on another worker, or on Redis) before its
 rows are visible, find nothing and quietly end. Deferral (`run_after`) is asked for only where
@@ -10,10 +11,20 @@ from typing import Any
 
 from django.db import transaction
 from django.tasks import Task, task_backends
+from django_tasks_db import DatabaseBackend
 
 
 def task_enqueue_on_commit(task: Task, *args: Any, run_after: datetime | None = None) -> None:
-    """Enqueue `task(*args)` once the current transaction commits (at once outside one)."""
+    """Enqueue `task(*args)` once the current transaction commits (at once outside one).
+
+    A queue kept in this same database (django-tasks-db) is written inside the transaction
+    instead: workers see the task exactly when the transaction commits, it goes with a
+    rollback, and the enqueue costs no transaction of its own.
+    """
+    backend = task_backends[task.backend]
+    if isinstance(backend, DatabaseBackend) and transaction.get_connection().in_atomic_block:
+        task_enqueue(task, *args, run_after=run_after)
+        return
     transaction.on_commit(lambda: task_enqueue(task, *args, run_after=run_after), robust=True)
 
 
