@@ -31,9 +31,13 @@ def test_a_task_queued_in_this_database_commits_with_the_transaction(database_qu
 
 
 def test_a_task_queued_in_this_database_goes_with_a_rollback(database_queue):
-    with pytest.raises(_Rollback), transaction.atomic():
-        task_enqueue_on_commit(sms_recover)
-        raise _Rollback
+    def work_that_fails() -> None:
+        with transaction.atomic():
+            task_enqueue_on_commit(sms_recover)
+            raise _Rollback
+
+    with pytest.raises(_Rollback):
+        work_that_fails()
 
     assert not DBTaskResult.objects.exists()
 
