@@ -40,4 +40,3 @@ def test_a_task_queued_in_this_database_goes_with_a_rollback(database_queue):
         work_that_fails()
 
     assert not DBTaskResult.objects.exists()
-
