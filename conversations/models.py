@@ -29,6 +29,7 @@ class Outcome(models.TextChoices):
     STAFF_ONLY = "staff_only", "Left for staff"
     PAUSED = "paused", "Not answered: staff are handling it"
     STAFF = "staff", "Sent by staff"
+    UNCLEAR = "unclear", "Not understood: asked again"  # low speech-recognition confidence
 
 
 class DeliveryStatus(models.TextChoices):
@@ -65,6 +66,11 @@ class Conversation(TenantModel):
     class Status(models.TextChoices):
         ONGOING = "ongoing", "Ongoing"
         COMPLETED = "completed", "Completed"
+        # How a phone call ended, as Twilio's call status reports it.
+        BUSY = "busy", "Busy"
+        FAILED = "failed", "Failed"
+        NO_ANSWER = "no-answer", "No answer"
+        CANCELED = "canceled", "Canceled"
 
     session_id = models.CharField(max_length=100)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.SMS)
@@ -76,6 +82,9 @@ class Conversation(TenantModel):
     call_status = models.CharField(max_length=16, choices=Status.choices, default=Status.ONGOING)
     start_timestamp = models.DateTimeField(default=timezone.now)
     end_timestamp = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A phone call's length, as Twilio reported it."
+    )
     metadata = models.JSONField(default=dict, blank=True)
     needs_attention = models.BooleanField(default=False)
     attention_reason = models.CharField(max_length=300, blank=True)

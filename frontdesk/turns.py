@@ -35,10 +35,16 @@ def lexi_answer(
     message: Message,
     channel: str,
     engine: Engine,
+    deadline_seconds: float | None = None,
 ) -> LexiAnswer:
     """Lexi's reply to `message`, cut to fit a text; an empty reply raises ValueError."""
     started = time.monotonic()
-    reply = run_turn(conversation=conversation, message=message, engine=engine)
+    reply = run_turn(
+        conversation=conversation,
+        message=message,
+        engine=engine,
+        deadline_seconds=deadline_seconds,
+    )
     text = reply_text_limit(reply.text)
     if not text:
         raise ValueError("Lexi's turn produced an empty reply")

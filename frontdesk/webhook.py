@@ -16,6 +16,7 @@ from tenants.phone import phone_mask
 logger = logging.getLogger(__name__)
 
 TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
+PHONE_MAX_CHARS = 32  # Conversation.from_number / to_number, UnroutedMessage's numbers
 
 
 def webhook_form(request: Request) -> QueryDict:

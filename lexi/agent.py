@@ -33,7 +33,13 @@ def _history(*, conversation: Conversation, message: Message) -> list[Message]:
     return [m for m in recent if m.pk != message.pk][-window:] if window > 0 else []
 
 
-def _context(*, conversation: Conversation, message: Message, engine: str) -> TurnContext:
+def _context(
+    *,
+    conversation: Conversation,
+    message: Message,
+    engine: str,
+    deadline_seconds: float | None = None,
+) -> TurnContext:
     organization = conversation.organization
     return TurnContext(
         organization=organization,
@@ -43,6 +49,7 @@ def _context(*, conversation: Conversation, message: Message, engine: str) -> Tu
         sender_phone=conversation.from_number,
         now=timezone.now().astimezone(organization.tzinfo),
         engine=engine,
+        deadline_seconds=deadline_seconds,
     )
 
 
@@ -94,19 +101,30 @@ def _fallback(
 
 
 def run_turn(
-    *, conversation: Conversation, message: Message, engine: Engine | None = None
+    *,
+    conversation: Conversation,
+    message: Message,
+    engine: Engine | None = None,
+    deadline_seconds: float | None = None,
 ) -> TurnReply:
     """Lexi's reply to `message` (already stored). Never raises for an engine's failure.
 
     Runs inside the conversation's tenant scope, which the channel opened (ScopeError if not).
     `engine` is the one the channel chose for this turn (`engine_for`), else chosen here.
+    `deadline_seconds` shortens a model's deadline (LEXI_TURN_DEADLINE_SECONDS); past it the
+    offline engine answers.
     """
     scope_required(conversation.organization_id)
     was_flagged = conversation.needs_attention
     if engine is None:
         engine = engine_for(conversation.organization)
     history = _history(conversation=conversation, message=message) if engine.uses_history else []
-    context = _context(conversation=conversation, message=message, engine=engine.name)
+    context = _context(
+        conversation=conversation,
+        message=message,
+        engine=engine.name,
+        deadline_seconds=deadline_seconds,
+    )
     try:
         reply = engine.reply(context=context, history=history)
     except Exception as exc:

@@ -18,6 +18,8 @@ class TurnContext:
     now: datetime  # aware, in the organization's timezone
     engine: str = ""
     round: int = 0
+    # A channel that cannot wait long (a caller on the line) shortens the model's deadline.
+    deadline_seconds: float | None = None
 
     @property
     def reminder_about(self) -> dict[str, str]:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "booking",
     "frontdesk",
     "sms",
+    "voice",
     "reminders",
     "lexi.apps.LexiConfig",
     "console",
@@ -197,6 +198,11 @@ LEXI_REPLY_MODE = env.str("LEXI_REPLY_MODE", default="")
 LEXI_REPLY_DEBOUNCE_SECONDS = env.float("LEXI_REPLY_DEBOUNCE_SECONDS", default=3.0)
 # How long a worker may hold a conversation for one turn and its send before another may.
 LEXI_TURN_LEASE_SECONDS = env.float("LEXI_TURN_LEASE_SECONDS", default=120.0)
+
+# Voice: a caller waits on the line, so a model gets this long before the offline engine
+# answers; speech recognised with less confidence than this is asked again, not acted on.
+LEXI_VOICE_DEADLINE_SECONDS = env.float("LEXI_VOICE_DEADLINE_SECONDS", default=5.0)
+LEXI_VOICE_MIN_CONFIDENCE = env.float("LEXI_VOICE_MIN_CONFIDENCE", default=0.4)
 
 # Staff takeover: a staff reply (or Lexi's own hand-off) leaves the patient to staff this long.
 LEXI_TAKEOVER_HOURS = env.float("LEXI_TAKEOVER_HOURS", default=12.0)

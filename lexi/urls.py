@@ -6,5 +6,6 @@ from lexi.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/twilio/", include("sms.urls")),
+    path("api/twilio/", include("voice.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from frontdesk.outcomes import AnswerUnavailable
 from frontdesk.webhook import (
+    PHONE_MAX_CHARS,
     refused,
     twiml_response,
     unavailable,
@@ -29,8 +30,6 @@ from tenants.scoping import tenant_scope
 from tenants.selectors import organization_for_number
 
 logger = logging.getLogger(__name__)
-
-PHONE_MAX_CHARS = 32  # Conversation.from_number / to_number, UnroutedMessage's numbers
 
 
 class InboundSmsSerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ from conversations.models import Message
 from lexi.context import TurnContext, TurnReply
 from lexi.engines.base import EngineFailure
 from lexi.history import history_messages
-from lexi.prompts import reminder_note, system_prompt
+from lexi.prompts import channel_note, reminder_note, system_prompt
 from lexi.replies import MAX_REPLY_CHARS
 from lexi.tools import TOOL_SCHEMAS, tool_run
 from tenants.models import Organization
@@ -88,7 +88,9 @@ class OpenAIEngine:
 
     def reply(self, *, context: TurnContext, history: list[Message]) -> TurnReply:
         """Answer with tool calls in bounded rounds. Raises EngineFailure; never hangs."""
-        deadline = time.monotonic() + settings.LEXI_TURN_DEADLINE_SECONDS
+        deadline = time.monotonic() + (
+            context.deadline_seconds or settings.LEXI_TURN_DEADLINE_SECONDS
+        )
         client = _client(self.api_key, self.base_url)
         first_message = not any(m.role == Message.Role.ASSISTANT for m in history)
         messages: list[dict[str, Any]] = [
@@ -102,6 +104,7 @@ class OpenAIEngine:
             },
             *history_messages(history=history, token_budget=settings.LEXI_HISTORY_TOKEN_BUDGET),
             *reminder_note(context.reminder_about),
+            *channel_note(context.channel),
             {"role": "user", "content": (context.message.content or "")[:MAX_REPLY_CHARS]},
         ]
         usage: dict[str, Any] = {"model": self.model, "rounds": 0}

@@ -116,6 +116,18 @@ _REMINDER_ASKS = {
 }
 
 
+VOICE_NOTE = (
+    "The patient is on a phone call: your reply is read aloud by text-to-speech. Speak in "
+    "short sentences, offer at most three options, say dates and times as words ('Tuesday the "
+    "eighth at nine thirty in the morning'), and use no lists, symbols, links or emoji."
+)
+
+
+def channel_note(channel: str) -> list[dict[str, str]]:
+    """A system note for a channel whose replies are not read as texts (voice), or nothing."""
+    return [{"role": "system", "content": VOICE_NOTE}] if channel == "voice" else []
+
+
 def reminder_note(reminder_about: dict[str, str]) -> list[dict[str, str]]:
     """A system note for a text that answers the appointment reminder just sent (or nothing)."""
     appointment_id = reminder_about.get("appointment_id")

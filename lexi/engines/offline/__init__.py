@@ -44,8 +44,9 @@ class OfflineEngine:
         state = state_load(conversation=context.conversation)
         turn = Turn(context=context, state=state)
         text = turn.respond(context.message.content)
-        # A text answering a reminder is already in a conversation the clinic started.
-        first = not state.greeted and not context.reminder_about
+        # A text answering a reminder is already in a conversation the clinic started; a call
+        # was greeted when it was answered.
+        first = not state.greeted and not context.reminder_about and context.channel != "voice"
         if first and not any(m.role == Message.Role.ASSISTANT for m in history):
             text = self._greeted(context, text, small_talk=turn.small_talk)
         state.greeted = True
