@@ -150,6 +150,7 @@ def _answer(
 ) -> VoiceStep:
     next_turn = call.turn + 1
     metadata: dict[str, object] = {}
+    fell_back = False
     if call.take == TAKE_MESSAGE:
         conversation_flag(conversation=conversation, reason=MESSAGE_REASON)
         outcome, step = Outcome.STAFF_ONLY, VoiceStep(say=MESSAGE_TAKEN, then=Then.HANGUP)
@@ -172,6 +173,7 @@ def _answer(
         else:
             step = VoiceStep(say=said, then=Then.GATHER, turn=next_turn)
         outcome, metadata = Outcome.ANSWERED, {**answer.metadata, "written": answer.text}
+        fell_back = answer.fell_back
         call_changes_confirm(organization=organization, conversation=conversation, message=message)
     reply_store(
         conversation=conversation,
@@ -179,6 +181,7 @@ def _answer(
         outcome=outcome,
         text=step.say,
         metadata={**metadata, "voice": step.as_metadata()},
+        fell_back=fell_back,
     )
     return step
 
