@@ -124,8 +124,22 @@ def _message_entry(message: Message, organization: Organization) -> TranscriptEn
         highlight=highlight,
         delivery=delivery_text(message),
         delivery_failed=message.delivery_status in DELIVERY_TROUBLE,
-        note=UNANSWERED_NOTES.get(message.outcome, "") if message.role == Message.Role.USER else "",
+        note=_note(message, metadata) if message.role == Message.Role.USER else "",
     )
+
+
+def _note(message: Message, metadata: dict[str, Any]) -> str:
+    """Why a patient's message got no answer from Lexi; for spoken words, how well they were
+    recognised."""
+    confidence = metadata.get("confidence")
+    if not isinstance(confidence, int | float):
+        return UNANSWERED_NOTES.get(message.outcome, "")
+    heard = f"Spoken, recognised with {confidence:.0%} confidence"
+    if message.outcome == Outcome.UNCLEAR:
+        return f"{heard}: too unsure to act on, Lexi asked again"
+    if message.outcome == Outcome.STAFF_ONLY:
+        return f"{heard}: a message for staff"
+    return heard
 
 
 def delivery_text(message: Message) -> str:

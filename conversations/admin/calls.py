@@ -55,6 +55,9 @@ def _number_matches(term: str) -> Q:
     return matches
 
 
+CHANNEL_ICONS = {"sms": "💬", "voice": "📞"}
+
+
 @admin.register(Conversation)
 class ConversationAdmin(RecordAdminMixin, TenantAdmin):
     """Read-only: conversations are written by the channels; staff resolve and read them."""
@@ -142,8 +145,9 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
     @admin.display(description="Channel", ordering="channel")
     def channel_badge(self, obj: Conversation) -> str:
         return format_html(
-            '<span class="lexi-badge lexi-channel-{}">{}</span>',
+            '<span class="lexi-badge lexi-channel-{}">{} {}</span>',
             obj.channel,
+            CHANNEL_ICONS.get(obj.channel, ""),
             obj.get_channel_display(),
         )
 
@@ -196,6 +200,8 @@ class ConversationAdmin(RecordAdminMixin, TenantAdmin):
 
     @admin.display(description="Duration")
     def duration(self, obj: Conversation) -> str:
+        if obj.duration_seconds is not None:  # a call: as Twilio measured it
+            return _duration_text(obj.duration_seconds)
         end = obj.end_timestamp or obj.last_message_at
         if end is None or end < obj.start_timestamp:
             return "—"

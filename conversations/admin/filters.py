@@ -35,6 +35,10 @@ class StatusFilter(admin.SimpleListFilter):
         return [
             (Conversation.Status.ONGOING, "Ongoing"),
             (Conversation.Status.COMPLETED, "Completed"),
+            (Conversation.Status.NO_ANSWER, "Call not answered"),
+            (Conversation.Status.BUSY, "Call busy"),
+            (Conversation.Status.FAILED, "Call failed"),
+            (Conversation.Status.CANCELED, "Call canceled"),
             (NEEDS_ATTENTION, "Needs attention"),
         ]
 
