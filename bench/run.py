@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import env  # after the path fix: `make bench` runs this file as a script
 
-SECTIONS = ("webhook", "turns", "admin", "availability", "outbound")
+SECTIONS = ("webhook", "turns", "admin", "availability", "outbound", "voice")
 TARGETS = {
     "ratio": 0.12,
     "p99_8_ms": 40.0,
@@ -39,6 +39,8 @@ TARGETS = {
     "ack_ratio": 0.25,
     "ack_p99_ms": 20.0,
     "send_over_debounce_ms": 300.0,
+    "voice_p50_ms": 30.0,
+    "voice_p99_ms": 150.0,
 }
 
 
@@ -333,6 +335,39 @@ def report_outbound(data: dict[str, Any], misses: list[str]) -> None:
     )
 
 
+def report_voice(data: dict[str, Any], misses: list[str]) -> None:
+    if "error" in data:
+        print(f"\n## 7. Voice\n\n{data['error']}")
+        misses.append(f"voice: {data['error']}")
+        return
+    rows = []
+    for r in data["results"]:
+        target = ""
+        if r["name"].startswith("voice-turn") and r["clients"] == 8:
+            ok = r["p50_ms"] <= TARGETS["voice_p50_ms"] and r["p99_ms"] <= TARGETS["voice_p99_ms"]
+            target = f"p50 <= 30, p99 <= 150 ms {mark(ok)}"
+            if not ok:
+                misses.append(
+                    f"voice: voice-turn p50/p99 {r['p50_ms']} / {r['p99_ms']} ms at 8 clients "
+                    "(target <= 30 / 150 ms)"
+                )
+        rows.append(
+            [
+                r["name"],
+                r["clients"],
+                r["rps"],
+                f"{r['p50_ms']} / {r['p99_ms']}",
+                r["errors"],
+                target,
+            ]
+        )
+    table(
+        f"7. Voice under gunicorn (offline engine, {data['seconds']} s a run, a new call each)",
+        ["request", "clients", "req/s", "p50 / p99 ms", "errors", "target"],
+        rows,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
@@ -398,6 +433,10 @@ def main() -> None:
     if "outbound" in only:
         results["outbound"] = env.section_run("outbound", env.DB_SMALL, "--seconds", str(seconds))
         report_outbound(results["outbound"], misses)
+
+    if "voice" in only:
+        results["voice"] = env.section_run("voice", env.DB_SMALL, "--seconds", str(seconds))
+        report_voice(results["voice"], misses)
 
     print("\n## Targets missed\n")
     for miss in misses or ["none"]:
