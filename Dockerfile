@@ -11,7 +11,7 @@ COPY conversations ./conversations
 COPY booking ./booking
 COPY frontdesk ./frontdesk
 COPY sms ./sms
-COPY frontdesk ./frontdesk
+COPY voice ./voice
 COPY console ./console
 COPY reminders ./reminders
 RUN pip install --upgrade pip && pip install .
