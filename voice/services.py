@@ -8,6 +8,7 @@ LEXI_VOICE_DEADLINE_SECONDS before the offline engine answers.
 """
 
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -43,6 +44,8 @@ MESSAGE_TAKEN = (
 )
 MESSAGE_REASON = "The caller left a message for staff."
 LEXI_OFF_REASON = "Lexi is turned off for this clinic: the caller needs a person."
+
+_CALL_US = re.compile(r"[^.?!]*\bcall us\b[^.?!]*[.?!]?", re.IGNORECASE)
 
 FINAL_STATUSES = {
     "completed": Conversation.Status.COMPLETED,
@@ -189,6 +192,8 @@ def _answer(
 def _person_step(organization: Organization, said: str, *, turn: int) -> VoiceStep:
     """Put the caller through to the office phone, or take a message for staff."""
     if organization.phone:
+        # "You can also call us at ..." is for a text; the caller is being put through.
+        said = _CALL_US.sub("", said).strip()
         connecting = "I'll connect you with our team now."
         return VoiceStep(
             say=f"{said} {connecting}".strip(), then=Then.DIAL, dial=organization.phone

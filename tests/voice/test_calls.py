@@ -141,6 +141,8 @@ def test_asking_for_a_person_puts_the_caller_through_to_the_office(office, calle
     answer = caller.say("can I talk to a real person please")
 
     assert answer.dial == OFFICE_PHONE
+    assert "call us" not in answer.said
+    assert "connect you with our team" in answer.said
     assert answer.hangup
     assert _conversation(caller).needs_attention
 
