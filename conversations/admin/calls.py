@@ -55,7 +55,7 @@ def _number_matches(term: str) -> Q:
     return matches
 
 
-CHANNEL_ICONS = {"sms": "💬", "voice": "📞"}
+CHANNEL_ICONS = {"sms": "✉", "voice": "☎"}  # in the fonts every system has
 
 
 @admin.register(Conversation)

@@ -27,7 +27,7 @@ def test_a_call_is_listed_under_voice_with_its_status_and_length(office, caller,
     voice = staff_client.get(CHANGELIST + "?channel=voice").content.decode()
     sms = staff_client.get(CHANGELIST + "?channel=sms").content.decode()
 
-    assert "📞 Voice" in voice
+    assert "☎ Voice" in voice
     assert "1m 15s" in voice
     assert "lexi-status-completed" in voice
     assert caller.params["From"] in voice
