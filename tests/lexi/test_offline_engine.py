@@ -135,6 +135,43 @@ CASES = [
         booked=[("Ana", "Cleaning", "2026-12-02 13:00", "Dr. Molar")],
     ),
     Case(
+        "new_patient_with_accents_and_a_particle_keeps_the_name_as_written",
+        [
+            "hi, I'd like a cleaning next Wednesday morning",
+            "María José de la Cruz",
+            "3/14/1985",
+            "the first",
+            "yes",
+        ],
+        booked=[("María", "Cleaning", "2026-12-09 08:00", "Dr. Molar")],
+        registered=[("María", "José de la Cruz", "1985-03-14")],
+    ),
+    Case(
+        "new_patient_whose_name_sounds_like_words_is_not_corrected",
+        [
+            "can I book a checkup next Wednesday morning",
+            "Hope Paine",
+            "May 3 1990",
+            "the first",
+            "yes",
+        ],
+        booked=[("Hope", "Checkup", "2026-12-09 08:00", "Dr. Molar")],
+        registered=[("Hope", "Paine", "1990-05-03")],
+    ),
+    Case(
+        "new_patient_gives_a_first_name_then_the_last_when_asked",
+        [
+            "I need a cleaning next Wednesday morning",
+            "Will",
+            "Sunday-Brooks",
+            "7/4/1990",
+            "the first",
+            "yes",
+        ],
+        booked=[("Will", "Cleaning", "2026-12-09 08:00", "Dr. Molar")],
+        registered=[("Will", "Sunday-Brooks", "1990-07-04")],
+    ),
+    Case(
         "new_patient_gives_name_and_birthdate_in_one_text",
         [
             "I'm a new patient, I'd like a cleaning",

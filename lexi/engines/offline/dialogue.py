@@ -18,14 +18,17 @@ from lexi.engines.offline.understand import Intent, intent_detect, text_normaliz
 
 __all__ = ["Turn"]
 
+# While Lexi waits for a name, the text is not typo-corrected: "Hope Paine" is a patient.
+NAME_STEPS = frozenset({"patient", "first_name", "last_name"})
+
 
 class Turn(AppointmentSteps):
     """One patient text handled against the saved state. Mutates `state`; the caller saves it."""
 
     def respond(self, raw: str) -> str:
-        text = text_normalize(raw)
-        intent = intent_detect(text)
         state = self.state
+        text = text_normalize(raw, correct=state.awaiting not in NAME_STEPS)
+        intent = intent_detect(text)
         asked = self.context.reminder_about.get("action", "")
         if asked in ("reschedule", "cancel") and state.flow != asked:
             return self.change_start(asked, text)

@@ -131,11 +131,14 @@ def _correct(word: str) -> str:
     return match[0] if match else word
 
 
-def text_normalize(text: str) -> str:
-    """Lower case, abbreviations expanded, typos in the words that matter corrected."""
+def text_normalize(text: str, *, correct: bool = True) -> str:
+    """Lower case, abbreviations expanded, typos in the words that matter corrected (not when
+    `correct` is off: a name is not a typo, "Paine" is not "pain")."""
     lowered = text.lower().replace("\u2019", "'").replace("&", " and ")
     for pattern, replacement in _PHRASES:
         lowered = pattern.sub(replacement, lowered)
+    if not correct:
+        return lowered.strip()
     return re.sub(r"[a-z]+", lambda m: _correct(m.group(0)), lowered).strip()
 
 
@@ -304,23 +307,62 @@ _NOT_NAME_WORDS = """
 _NOT_NAME = frozenset(_NOT_NAME_WORDS.split())
 
 
+# Lower-case particles of family names stay as written after the first name ("de la Cruz").
+_PARTICLES = frozenset(
+    [
+        "de",
+        "del",
+        "della",
+        "la",
+        "las",
+        "los",
+        "le",
+        "van",
+        "von",
+        "der",
+        "den",
+        "da",
+        "di",
+        "du",
+        "dos",
+        "das",
+        "bin",
+        "ibn",
+        "al",
+    ]
+)
+_NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019-](?=[^\W\d_]))*")
+
+
 def name_parse(text: str) -> tuple[str, str]:
-    """(first, last) from 'Jane Smith', 'my name is Jane Smith, 3/14/1985'; '' when absent."""
+    """(first, last) from 'Jane Smith', 'my name is Jane Smith, 3/14/1985'; '' when absent.
+
+    Names are kept as people write them: accents, apostrophes, hyphens and particles stay, and
+    words that are also ordinary words (Hope, Will, May, Sunday) are names here. Only a name
+    typed all in lower or upper case is capitalized.
+    """
     rest = _NAME_PREFIX.sub("", text, count=1)
+    # A date of birth may follow: cut at its first digit, or at a month followed by one.
     rest = re.split(
-        r"\d|\b(?:born|dob|birthday|date of birth)\b", rest, maxsplit=1, flags=re.IGNORECASE
+        rf"\d|\b(?:born|dob|birthday|date of birth)\b|\b(?:{MONTH_RE})\b\.?,?\s*(?=\d)",
+        rest,
+        maxsplit=1,
+        flags=re.IGNORECASE,
     )[0]
-    rest = re.sub(rf"\b({MONTH_RE})\b\.?\s*$", "", rest, flags=re.IGNORECASE)
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", rest) if w.lower() not in _NOT_NAME]
-    if not words or len(words) > 4:
+    words = [w for w in _NAME_WORD.findall(rest) if w.lower() not in _NOT_NAME]
+    if not words or len(words) > 6:
         return "", ""
-
-    def title(word: str) -> str:
-        return word if any(c.isupper() for c in word[1:]) else word[:1].upper() + word[1:].lower()
-
-    first = title(words[0])
-    last = " ".join(title(w) for w in words[1:])
+    first = _name_word(words[0], first=True)
+    last = " ".join(_name_word(w, first=False) for w in words[1:])
     return first, last
+
+
+def _name_word(word: str, *, first: bool) -> str:
+    if not (word.islower() or word.isupper()):
+        return word  # mixed case is how the patient spells it: O'Brien, McDonald, DeShawn
+    if not first and word.islower() and word in _PARTICLES:
+        return word
+    return re.sub(r"(^|['\u2019-])([^\W\d_])", lambda m: m[1] + m[2].upper(), word.lower())
 
 
 # --- appointment types -----------------------------------------------------------------------
