@@ -1,6 +1,7 @@
 """Decide how to answer a stored inbound text, and store that answer.
 
-The rules, first match wins: STOP words opt the phone out; START words (and YES from an
+The rules, first match wins: STOP words opt the phone out (and so does asking in words,
+"stop texting me", which Lexi confirms herself); START words (and YES from an
 opted-out phone) opt it back in; an opted-out phone is not answered; a sender over the flood
 limit is told to slow down once per window; HELP gets the help text; a conversation staff
 have taken over (Lexi paused, frontdesk/pause.py) is left to them; a clinic with Lexi off
@@ -27,6 +28,7 @@ from frontdesk.turns import lexi_answer
 from lexi.engines import Engine
 from reminders.replies import reminder_opt_out_note, reminder_reply_take
 from sms.inbound import InboundSms
+from sms.optout import opt_out_confirmation, opt_out_language
 from sms.replies import (
     HELP_WORDS,
     OPT_IN_IF_OPTED_OUT,
@@ -67,6 +69,15 @@ def inbound_answer(
         opt_out_record(organization=organization, phone=phone, opted_out=True, keyword=keyword)
         reminder_opt_out_note(conversation=conversation, message=message)
         return _reply_stored(conversation=conversation, message=message, outcome=Outcome.OPTED_OUT)
+    if (language := opt_out_language(inbound.body)) is not None:
+        # Said in words: Twilio does not act on it, so Lexi records it and confirms it once.
+        opt_out_record(organization=organization, phone=phone, opted_out=True, keyword="words")
+        return _reply_stored(
+            conversation=conversation,
+            message=message,
+            outcome=Outcome.OPTED_OUT,
+            text=opt_out_confirmation(organization.name, language),
+        )
     standing = sender_standing(
         organization=organization,
         conversation=conversation,
