@@ -15,6 +15,15 @@ def messages_recent(*, conversation: Conversation, limit: int) -> list[Message]:
     return list(reversed(newest_first))
 
 
+def replies_recent_metadata(*, conversation: Conversation, limit: int) -> list[dict[str, Any]]:
+    """The metadata of Lexi's last `limit` replies in the conversation, newest first."""
+    return list(
+        Message.objects.filter(conversation=conversation, role=Message.Role.ASSISTANT)
+        .order_by("-timestamp", "-id")
+        .values_list("metadata", flat=True)[:limit]
+    )
+
+
 def message_for_provider_id(
     *, organization: Organization, provider_message_id: str
 ) -> Message | None:

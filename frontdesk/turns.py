@@ -67,6 +67,7 @@ def lexi_answer(
             "flagged": reply.flagged,
             "usage": reply.usage,
             "tool_calls": reply.tool_calls,
+            "stalled": reply.stalled,
         },
     )
 

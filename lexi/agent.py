@@ -8,13 +8,18 @@ answer: the offline engine takes over and the conversation is flagged for staff.
 from __future__ import annotations
 
 import logging
+import re
 
 from django.conf import settings
 from django.utils import timezone
 
 from conversations.attention import conversation_hand_off
 from conversations.models import Conversation, Message
-from conversations.selectors import messages_recent, tool_calls_succeeded
+from conversations.selectors import (
+    messages_recent,
+    replies_recent_metadata,
+    tool_calls_succeeded,
+)
 from conversations.services import conversation_flag
 from lexi.context import TurnContext, TurnReply
 from lexi.engines import Engine, engine_for, offline_engine
@@ -50,6 +55,46 @@ def _context(
         now=timezone.now().astimezone(organization.tzinfo),
         engine=engine,
         deadline_seconds=deadline_seconds,
+    )
+
+
+# Lexi asks again at most this many times in a row; then a person takes over.
+STALLED_REPLIES_LIMIT = 2
+LOOP_TEXT = (
+    "I'm sorry, I'm having trouble understanding. I've asked our team to follow up with you "
+    "shortly."
+)
+LOOP_REASON = "Lexi could not understand the patient several times in a row."
+
+
+def _same_words(a: str, b: str) -> bool:
+    def words(text: str) -> str:
+        return " ".join(re.findall(r"\w+", text.lower()))
+
+    return words(a) == words(b)
+
+
+def _stalled(reply: TurnReply, history: list[Message]) -> bool:
+    """Whether the reply does not move the conversation: the engine says it only asked again,
+    or (any engine) it did nothing and says what it said last time."""
+    if reply.stalled:
+        return True
+    last = next((m for m in reversed(history) if m.role == Message.Role.ASSISTANT), None)
+    return reply.tool_calls == 0 and last is not None and _same_words(reply.text, last.content)
+
+
+def _loop_broken(*, conversation: Conversation, reply: TurnReply) -> TurnReply:
+    """After STALLED_REPLIES_LIMIT replies that asked again, a person follows up instead."""
+    recent = replies_recent_metadata(conversation=conversation, limit=STALLED_REPLIES_LIMIT)
+    if len(recent) < STALLED_REPLIES_LIMIT or not all(m.get("stalled") for m in recent):
+        return reply
+    conversation_hand_off(conversation=conversation, reason=LOOP_REASON)
+    return TurnReply(
+        text=LOOP_TEXT,
+        engine=reply.engine,
+        flagged=True,
+        usage=reply.usage,
+        tool_calls=reply.tool_calls,
     )
 
 
@@ -152,6 +197,9 @@ def run_turn(
                     **getattr(exc, "usage", {}),
                 },
             }
+    reply.stalled = _stalled(reply, history)
+    if reply.stalled:
+        reply = _loop_broken(conversation=conversation, reply=reply)
     if not reply.text.strip():
         conversation_hand_off(conversation=conversation, reason="Lexi had no reply")
         reply = _last_resort(conversation)

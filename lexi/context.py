@@ -39,3 +39,4 @@ class TurnReply:
     flagged: bool = False
     usage: dict[str, Any] = field(default_factory=dict)
     tool_calls: int = 0
+    stalled: bool = False  # it only asked again: the conversation did not move forward

@@ -56,6 +56,7 @@ class OfflineEngine:
             engine=self.name,
             flagged=turn.flagged,
             tool_calls=turn.tool_calls,
+            stalled=turn.stalled,
         )
 
     @staticmethod

@@ -59,8 +59,10 @@ class OfficeSteps(TurnBase):
         elif intent is Intent.APPOINTMENTS:
             answer = ""
         else:
+            self.stalled = True
             if state.awaiting:
-                return f"Sorry, I didn't catch that. {self.reprompt()}"
+                question = re.sub(r"^Sorry, [^.?!]*[.?!]\s*", "", self.reprompt())
+                return f"Sorry, I didn't catch that. {question}"
             self.small_talk = True
             return (
                 "I can help with appointments and questions about our office. "

@@ -82,6 +82,7 @@ class PatientSteps(TurnBase):
         if dob_parse(raw, today=self.today) is None:
             if intent_detect(text) is not None:
                 return None
+            self.stalled = True
             return self.ask(
                 "dob", "Sorry, I couldn't read that. What's the date of birth, like 3/14/1985?"
             )

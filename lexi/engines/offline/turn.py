@@ -47,6 +47,7 @@ class TurnBase:
     tool_calls: int = 0
     flagged: bool = False
     small_talk: bool = False  # the text asked for nothing: a first reply is the bare greeting
+    stalled: bool = False  # the reply only asks again: the conversation did not move
     today: date = field(init=False)
 
     def __post_init__(self) -> None:
