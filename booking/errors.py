@@ -35,6 +35,16 @@ class PatientBusy(BookingError):
     default_message = "You already have an appointment at that time. Would another time work?"
 
 
+class RepeatVisit(BookingError):
+    """The patient already has a visit of that type close by: probably a move, not a new one."""
+
+    code = "repeat_visit"
+    default_message = (
+        "The patient already has a visit of that type within two weeks. Do they want to move "
+        "that visit, or book another one as well?"
+    )
+
+
 class PatientNotFound(BookingError):
     code = "patient_not_found"
     default_message = "I couldn't find that patient."

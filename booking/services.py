@@ -21,6 +21,7 @@ from booking.errors import (
     InvalidPatientData,
     PatientBusy,
     PatientNotFound,
+    RepeatVisit,
     SlotInvalid,
     SlotTaken,
 )
@@ -37,6 +38,7 @@ from booking.models import (
 from booking.selectors import appointment_clash, booking_notice
 from booking.slots import block_bounds, slot_decode
 from conversations.models import Conversation
+from tenants.clock import time_for_patient
 from tenants.models import Organization
 from tenants.phone import InvalidPhoneNumber, phone_normalize
 
@@ -202,6 +204,41 @@ def _slot_bookable(
     )
 
 
+REPEAT_VISIT_DAYS = 14
+
+
+def _no_repeat_visit(
+    *,
+    organization: Organization,
+    patient: Patient,
+    appointment_type: AppointmentType,
+    start: datetime,
+) -> None:
+    """Raise RepeatVisit when the patient has a scheduled visit of this type near `start`."""
+    window = timedelta(days=REPEAT_VISIT_DAYS)
+    existing = (
+        Appointment.objects.filter(
+            organization=organization,
+            patient=patient,
+            appointment_type=appointment_type,
+            status=Appointment.Status.SCHEDULED,
+            start__gt=max(start - window, timezone.now()),
+            start__lt=start + window,
+        )
+        .order_by("start")
+        .first()
+    )
+    if existing is None:
+        return
+    when = time_for_patient(existing.start, tz=organization.tzinfo)
+    raise RepeatVisit(
+        f"{patient.first_name} already has an upcoming {appointment_type.name} visit on {when} "
+        f"(appointment_id {existing.pk}). Ask whether to move that visit "
+        "(reschedule_appointment) or book another one as well (book_appointment with "
+        "another_visit)."
+    )
+
+
 def _save_or_taken(appointment: Appointment, **kwargs: object) -> None:
     """Save; the no-overlap constraints turn a lost race into SlotTaken or PatientBusy."""
     try:
@@ -241,8 +278,13 @@ def appointment_book(
     source: str = Appointment.Source.SMS,
     conversation: Conversation | None = None,
     notes: str = "",
+    another_visit: bool = True,
 ) -> Appointment:
     """Book `patient` into the offered slot `slot_id`.
+
+    Unless `another_visit`, a second visit of the same type for the same patient within
+    REPEAT_VISIT_DAYS of one they have raises RepeatVisit: "anything sooner?" from a patient
+    with a visit means moving it, and Lexi must ask rather than book twice.
 
     Raises PatientNotFound (patient of another organization), SlotInvalid (forged, tampered,
     another organization's, or no longer offered: past, closed, outside the schedule) and
@@ -266,6 +308,13 @@ def appointment_book(
         start=start,
         end=end,
     )
+    if not another_visit:
+        _no_repeat_visit(
+            organization=organization,
+            patient=patient,
+            appointment_type=appointment_type,
+            start=start,
+        )
     appointment = Appointment(
         organization=organization,
         patient=patient,

@@ -73,6 +73,14 @@ def arguments_validate(name: ToolName, arguments: dict[str, Any]) -> dict[str, A
                 continue
             clean[key] = value.lower() if "enum" in spec else value
             invalid.discard(key)
+        elif spec["type"] == "boolean":
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                value = value.strip().lower() == "true"
+            if not isinstance(value, bool):
+                problems.append(f"'{key}' must be true or false")
+                continue
+            clean[key] = value
+            invalid.discard(key)
         elif spec["type"] == "integer":
             if isinstance(value, str) and value.strip().isdigit():
                 value = int(value.strip())

@@ -145,6 +145,7 @@ def book_appointment(context: TurnContext, arguments: dict[str, Any]) -> dict[st
         slot_id=arguments["slot_id"],
         source=_source_for(context.channel),
         conversation=context.conversation,
+        another_visit=arguments.get("another_visit", False),
     )
     patient_name_remember(context, patient)
     return _appointment_payload(context, appointment)

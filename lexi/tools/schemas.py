@@ -107,6 +107,11 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
             "slot_id": _string("The slot_id find_slots returned."),
             "patient_id": _string("The patient_id from find_patient or register_patient."),
             "appointment_type": _string("The kind of visit, if it needs restating."),
+            "another_visit": {
+                "type": "boolean",
+                "description": "True only when the patient, who already has a visit of this "
+                "type within two weeks, confirmed they want another one as well (not a move).",
+            },
         },
         ["slot_id", "patient_id"],
     ),

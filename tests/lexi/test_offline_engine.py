@@ -135,6 +135,43 @@ CASES = [
         booked=[("Ana", "Cleaning", "2026-12-02 13:00", "Dr. Molar")],
     ),
     Case(
+        "anything_sooner_moves_the_visit_the_patient_has",
+        ["anything sooner?", "tomorrow morning", "the first one", "yes"],
+        ANA_WITH_CLEANING,
+        booked=[("Ana", "Cleaning", "2026-12-01 08:00", "Dr. Molar")],
+        says=[(0, "Your Cleaning is")],
+    ),
+    Case(
+        "cant_make_the_day_anymore_moves_the_visit_not_cancels_it",
+        ["I can't make Wednesday anymore", "Thursday afternoon", "the first one", "yes"],
+        ANA_WITH_CLEANING,
+        booked=[("Ana", "Cleaning", "2026-12-03 13:00", "Dr. Molar")],
+    ),
+    Case(
+        "a_second_cleaning_within_two_weeks_is_asked_about_then_moved",
+        [
+            "I'd like to book a cleaning",
+            "tomorrow morning",
+            "the first one",
+            "yes",
+            "move it",
+            "yes",
+        ],
+        ANA_WITH_CLEANING,
+        booked=[("Ana", "Cleaning", "2026-12-01 08:00", "Dr. Molar")],
+        says=[(3, "Do you want to move your Cleaning on"), (4, "move your Cleaning to")],
+    ),
+    Case(
+        "a_second_cleaning_within_two_weeks_is_booked_when_the_patient_wants_both",
+        ["I'd like to book a cleaning", "tomorrow morning", "the first one", "yes", "another one"],
+        ANA_WITH_CLEANING,
+        booked=[
+            ("Ana", "Cleaning", "2026-12-01 08:00", "Dr. Molar"),
+            ("Ana", "Cleaning", "2026-12-02 10:00", "Dr. Pearl"),
+        ],
+        says=[(3, "or book another visit?"), (4, "You're booked!")],
+    ),
+    Case(
         "new_patient_with_accents_and_a_particle_keeps_the_name_as_written",
         [
             "hi, I'd like a cleaning next Wednesday morning",

@@ -10,6 +10,7 @@ from booking.models import Appointment, Patient, ScheduleBlock
 from conversations.models import ToolCall
 from lexi.context import TurnContext
 from lexi.tools import TOOL_NAMES, TOOL_SCHEMAS, start_text
+from lexi.tools.results import ToolResult
 from tenants.scoping import tenant_scope
 from tests.factories import AppointmentFactory, ClosureFactory, PatientFactory
 from tests.lexi.conftest import SENDER, Office, conversation_start, patient_says
@@ -395,3 +396,57 @@ def test_find_slots_refuses_a_start_time_that_is_not_hh_mm(office_a, start_time)
     assert result.error == "invalid_arguments"
     assert "'start_time' must be a time as HH:MM" in result.message
     assert "slots" not in result.data
+
+
+def _first_exam_slot(context: TurnContext) -> dict:
+    slots = tool_run(context=context, name="find_slots", arguments={"appointment_type": "exam"})
+    assert slots.ok, slots
+    return slots.data["slots"][0]
+
+
+def _book(context: TurnContext, slot: dict, patient: Patient, **extra: object) -> ToolResult:
+    arguments = {"slot_id": slot["slot_id"], "patient_id": str(patient.pk), **extra}
+    return tool_run(context=context, name="book_appointment", arguments=arguments)
+
+
+def _scheduled(office: Office, patient: Patient) -> int:
+    with tenant_scope(office.organization):
+        return Appointment.objects.filter(patient=patient, status="scheduled").count()
+
+
+def test_a_second_visit_of_the_same_type_within_two_weeks_is_refused_with_why(office_a, patient_a):
+    _future_appointment(office_a, patient_a, days=5)
+    context = _context(office_a)
+
+    result = _book(context, _first_exam_slot(context), patient_a)
+
+    assert (result.ok, result.error) == (False, "repeat_visit")
+    assert "already has an upcoming Exam visit on" in result.message
+    assert "another_visit" in result.message
+    assert _scheduled(office_a, patient_a) == 1
+
+
+def test_another_visit_confirmed_books_the_second_one(office_a, patient_a):
+    _future_appointment(office_a, patient_a, days=5)
+    context = _context(office_a)
+
+    result = _book(context, _first_exam_slot(context), patient_a, another_visit=True)
+
+    assert result.ok, result
+    assert _scheduled(office_a, patient_a) == 2
+
+
+def test_a_visit_of_the_same_type_weeks_away_does_not_count(office_a, patient_a):
+    _future_appointment(office_a, patient_a, days=30)
+    context = _context(office_a)
+
+    assert _book(context, _first_exam_slot(context), patient_a).ok
+
+
+def test_another_visit_must_be_true_or_false(office_a, patient_a):
+    context = _context(office_a)
+
+    result = _book(context, _first_exam_slot(context), patient_a, another_visit="maybe")
+
+    assert (result.ok, result.error) == (False, "invalid_arguments")
+    assert "'another_visit' must be true or false" in result.message

@@ -119,9 +119,15 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
                 slot_id=slot["slot_id"],
             )
         else:
+            extra = {"another_visit": True} if state.another_visit else {}
             result = self.tool(
-                ToolName.BOOK_APPOINTMENT, slot_id=slot["slot_id"], patient_id=state.patient_id
+                ToolName.BOOK_APPOINTMENT,
+                slot_id=slot["slot_id"],
+                patient_id=state.patient_id,
+                **extra,
             )
+        if result.error == "repeat_visit":
+            return self._repeat_question()
         if result.ok:
             data = result.data
             done = "You're booked!" if state.flow == "book" else "Done, it's moved!"
@@ -142,6 +148,32 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             state.confirmed = False
             return self.flow_next()
         return self.trouble(result)
+
+    def _repeat_question(self) -> str:
+        """The patient already has this kind of visit close by: move it, or a second one?"""
+        state = self.state
+        result = self.tool(ToolName.LIST_APPOINTMENTS)
+        upcoming = result.data.get("appointments", []) if result.ok else []
+        same = [a for a in upcoming if a.get("appointment_type") == state.appointment_type]
+        if not same:
+            return self.trouble(result)
+        state.appointment = {k: same[0].get(k) for k in _APPOINTMENT_KEYS}
+        return self.ask(
+            "repeat",
+            f"Do you want to move your {same[0]['appointment_type']} on "
+            f"{same[0]['start_text']}, or book another visit?",
+        )
+
+    def step_repeat(self, text: str, raw: str) -> str | None:
+        state = self.state
+        if re.search(r"\b(another|both|new|second|extra|also|additional|as well)\b", text):
+            state.another_visit = True
+            return self.act()
+        if re.search(r"\b(move|change|reschedule|switch|instead|that one|replace)\b", text):
+            state.flow = "reschedule"
+            state.confirmed = False
+            return self.ask("confirm", self._confirm_question(state.chosen or {}))
+        return None
 
     # --- rescheduling and cancelling ---------------------------------------------------------
 

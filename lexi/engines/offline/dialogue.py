@@ -14,7 +14,13 @@ import re
 from collections.abc import Callable
 
 from lexi.engines.offline.appointments import AppointmentSteps
-from lexi.engines.offline.understand import Intent, intent_detect, text_normalize, wants_booking
+from lexi.engines.offline.understand import (
+    Intent,
+    intent_detect,
+    moves_visit,
+    text_normalize,
+    wants_booking,
+)
 
 __all__ = ["Turn"]
 
@@ -36,6 +42,8 @@ class Turn(AppointmentSteps):
             return self.emergency(text)
         if intent is Intent.HUMAN:
             return self.human()
+        if state.awaiting == "repeat" and (answer := self.step_repeat(text, raw)) is not None:
+            return answer  # "move it" answers the question, it does not start over
         if intent is Intent.STOP and state.flow == "cancel" and "cancel" in text:
             intent = Intent.CANCEL
         if intent is Intent.STOP and (state.flow or state.awaiting):
@@ -44,6 +52,9 @@ class Turn(AppointmentSteps):
         if intent is Intent.CANCEL and state.flow != "cancel" and self._cancel_meant(text):
             return self.change_start("cancel", text)
         if intent is Intent.RESCHEDULE and state.flow != "reschedule":
+            return self.change_start("reschedule", text)
+        if not state.flow and not state.awaiting and moves_visit(text):
+            # "anything sooner?" from a patient with a visit is about that visit.
             return self.change_start("reschedule", text)
         if intent is Intent.BOOK and not state.flow and state.awaiting != "book_instead":
             return self.book_start(text)
@@ -78,6 +89,7 @@ class Turn(AppointmentSteps):
             "appointment": self.step_appointment,
             "cancel_confirm": self.step_cancel_confirm,
             "book_instead": self.step_book_instead,
+            "repeat": self.step_repeat,
         }
         handler = steps.get(awaiting)
         return handler(text, raw) if handler else None

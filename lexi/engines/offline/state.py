@@ -39,6 +39,7 @@ class State:
     offered: list[dict[str, Any]] = field(default_factory=list)
     chosen: dict[str, Any] | None = None
     confirmed: bool = False
+    another_visit: bool = False  # the patient confirmed a second visit of a type they have
     # Reschedule / cancel: the upcoming appointments and the one being changed.
     appointments: list[dict[str, Any]] = field(default_factory=list)
     appointment: dict[str, Any] | None = None

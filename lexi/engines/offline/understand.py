@@ -19,6 +19,7 @@ __all__ = [
     "appointment_type_pick",
     "info_topics",
     "intent_detect",
+    "moves_visit",
     "name_parse",
     "text_normalize",
     "wants_booking",
@@ -228,7 +229,12 @@ def intent_detect(text: str) -> Intent | None:
         return Intent.HUMAN
     if has(text, _STOP):
         return Intent.STOP
-    if has(text, _CANCEL) and not has(text, r"\b(do|did) not (want to )?cancel\b"):
+    if (
+        has(text, _CANCEL)
+        and not has(text, r"\b(do|did) not (want to )?cancel\b")
+        # "I can't make Tuesday anymore": that visit moves (moves_visit), it is not called off
+        and not has(text, r"\bcan not make\b.*\b(anymore|any more)\b")
+    ):
         return Intent.CANCEL
     if has(text, _RESCHEDULE):
         return Intent.RESCHEDULE
@@ -280,6 +286,22 @@ def yes_no(text: str) -> bool | None:
     if has(text, _YES):
         return True
     return None
+
+
+_MOVES_VISIT = (
+    r"\b(come|get) in (earlier|sooner)\b|\banything (sooner|earlier)\b"
+    r"|\b(sooner|earlier) (time|slot|day|opening)\b"
+    r"|\bmove (it|this|that|my \w+) (up|earlier|later|back)\b"
+    r"|\bpush (it|this|that|my \w+) (back|out|later)\b"
+    r"|\bsame time next week\b|\bcan not make (it|\w+day)( \w+)? (anymore|any more)\b"
+    r"|\bbring (it|my \w+) forward\b"
+)
+
+
+def moves_visit(text: str) -> bool:
+    """Whether the text asks to shift a visit the patient has ("anything sooner?", "push it
+    back an hour", "I can't make Tuesday anymore"), not to book one."""
+    return has(text, _MOVES_VISIT)
 
 
 def wants_later(text: str) -> bool:
