@@ -76,11 +76,16 @@ def _same_words(a: str, b: str) -> bool:
 
 def _stalled(reply: TurnReply, history: list[Message]) -> bool:
     """Whether the reply does not move the conversation: the engine says it only asked again,
-    or (any engine) it did nothing and says what it said last time."""
+    or (any engine) it did nothing and asks the very question it asked last time."""
     if reply.stalled:
         return True
     last = next((m for m in reversed(history) if m.role == Message.Role.ASSISTANT), None)
-    return reply.tool_calls == 0 and last is not None and _same_words(reply.text, last.content)
+    return (
+        reply.tool_calls == 0
+        and "?" in reply.text
+        and last is not None
+        and _same_words(reply.text, last.content)
+    )
 
 
 def _loop_broken(*, conversation: Conversation, reply: TurnReply) -> TurnReply:

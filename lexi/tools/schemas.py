@@ -138,7 +138,14 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
         ToolName.HAND_OFF_TO_STAFF,
         "Flag this conversation for the office staff: emergencies, requests for a person, "
         "anything Lexi cannot handle.",
-        {"reason": _string("A short reason for the staff.")},
+        {
+            "reason": _string("A short reason for the staff."),
+            "keep_answering": {
+                "type": "boolean",
+                "description": "True when you go on helping the patient yourself (e.g. you "
+                "offer the earliest emergency visit): staff are alerted, you are not paused.",
+            },
+        },
         ["reason"],
     ),
 ]

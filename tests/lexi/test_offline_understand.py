@@ -10,6 +10,7 @@ from lexi.engines.offline.understand import (
     appointment_type_pick,
     info_topics,
     intent_detect,
+    life_threatening,
     name_parse,
     text_normalize,
     yes_no,
@@ -49,6 +50,15 @@ def test_normalize_fixes_typos_and_abbreviations(text: str, expected: str) -> No
         ("My face is swollen and my tooth is killing me", Intent.EMERGENCY),
         ("my kid knocked out a tooth!!", Intent.EMERGENCY),
         ("gums bleeding a lot", Intent.EMERGENCY),
+        ("my crown fell off and it's really sensitive", Intent.EMERGENCY),
+        ("I lost a filling", Intent.EMERGENCY),
+        ("a filling came out last night", Intent.EMERGENCY),
+        ("my jaw is all swollen", Intent.EMERGENCY),
+        ("my son's tooth got knocked-out at soccer", Intent.EMERGENCY),
+        ("it won't stop bleeding after the extraction", Intent.EMERGENCY),
+        ("I can't swallow properly since yesterday", Intent.EMERGENCY),
+        ("I'd like to book a crown consultation", Intent.BOOK),
+        ("my filling from last year feels fine", None),
         ("Can I talk to a real person?", Intent.HUMAN),
         ("what are your hours", Intent.INFO),
         ("where are you located?", Intent.INFO),
@@ -294,3 +304,17 @@ def test_choice_pick(text: str, index: int) -> None:
 @pytest.mark.parametrize("text", ["tuesday", "4pm", "option 5", "something later", "yes"])
 def test_choice_pick_none_when_ambiguous_or_absent(text: str) -> None:
     assert choice_pick(text_normalize(text), options=OPTIONS, today=MONDAY) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("I'm having trouble breathing and my face is swollen", True),
+        ("I can't swallow", True),
+        ("it's hard to breathe", True),
+        ("my jaw is swollen", False),
+        ("I can breathe fine, just a toothache", False),
+    ],
+)
+def test_trouble_breathing_or_swallowing_is_life_threatening(text: str, urgent: bool) -> None:
+    assert life_threatening(text_normalize(text)) is urgent

@@ -47,6 +47,7 @@ class OfflineEngine:
         # A text answering a reminder is already in a conversation the clinic started; a call
         # was greeted when it was answered.
         first = not state.greeted and not context.reminder_about and context.channel != "voice"
+        first = first and not turn.call_911  # 911 comes before any pleasantry
         if first and not any(m.role == Message.Role.ASSISTANT for m in history):
             text = self._greeted(context, text, small_talk=turn.small_talk)
         state.greeted = True

@@ -10,7 +10,7 @@ from typing import Any
 from lexi.engines.offline.dates import when_parse
 from lexi.engines.offline.slots import slot_keep
 from lexi.engines.offline.turn import OFFER_COUNT, TurnBase
-from lexi.engines.offline.understand import Intent, info_topics
+from lexi.engines.offline.understand import Intent, info_topics, life_threatening
 from lexi.tools.names import ToolName
 
 __all__ = ["OfficeSteps"]
@@ -20,6 +20,10 @@ EMERGENCY_GUIDANCE = (
     "call 911 now."
 )
 KNOCKED_OUT_GUIDANCE = "Keep the tooth in milk; don't scrub it."
+CALL_911_NOW = (
+    "If you are having trouble breathing or swallowing, call 911 or go to the nearest "
+    "emergency room now."
+)
 
 
 def _sentence(text: str) -> str:
@@ -118,17 +122,22 @@ class OfficeSteps(TurnBase):
 
     def emergency(self, text: str) -> str:
         state = self.state
-        parts = [EMERGENCY_GUIDANCE]
+        self.call_911 = life_threatening(text)
+        parts = [CALL_911_NOW if self.call_911 else EMERGENCY_GUIDANCE]
         if re.search(r"\bknocked\b|\bfell out\b", text):
             parts.append(KNOCKED_OUT_GUIDANCE)
-        self.handoff("Emergency: the patient reports urgent dental symptoms")
-        parts.append("I've alerted our team.")
         emergency_type = self.emergency_type()
         slot = None
         if emergency_type:
             result = self.tool(ToolName.FIND_SLOTS, appointment_type=emergency_type, limit=1)
             slots = result.data.get("slots", []) if result.ok else []
             slot = slots[0] if slots else None
+        # Staff are alerted either way; Lexi stays on to book the visit she offers (a "yes"
+        # must reach her, not wait for staff), and hands over when she has none to offer.
+        self.handoff(
+            "Emergency: the patient reports urgent dental symptoms", keep_answering=slot is not None
+        )
+        parts.append("I've alerted our team.")
         state.flow_reset()
         if slot is None or emergency_type is None:
             call = f" at {self.office_phone()}" if self.office_phone() else ""

@@ -48,6 +48,7 @@ class TurnBase:
     flagged: bool = False
     small_talk: bool = False  # the text asked for nothing: a first reply is the bare greeting
     stalled: bool = False  # the reply only asks again: the conversation did not move
+    call_911: bool = False  # life at stake: the reply starts with 911, not a greeting
     today: date = field(init=False)
 
     def __post_init__(self) -> None:
@@ -84,12 +85,14 @@ class TurnBase:
         self.handoff(f"Lexi could not complete a request ({result.name}: {result.error})")
         return apology_text(self.context.organization)
 
-    def handoff(self, reason: str) -> bool:
+    def handoff(self, reason: str, *, keep_answering: bool = False) -> bool:
         conversation = self.context.conversation
         paused_until = conversation.lexi_paused_until
-        if conversation.needs_attention and paused_until and paused_until > self.context.now:
+        paused = paused_until is not None and paused_until > self.context.now
+        if conversation.needs_attention and (paused or keep_answering):
             return True  # staff already have it; one hand-off until they clear it
-        result = self.tool(ToolName.HAND_OFF_TO_STAFF, reason=reason)
+        extra = {"keep_answering": True} if keep_answering else {}
+        result = self.tool(ToolName.HAND_OFF_TO_STAFF, reason=reason, **extra)
         self.state.handed_off = self.state.handed_off or result.ok
         return result.ok
 

@@ -19,6 +19,7 @@ __all__ = [
     "appointment_type_pick",
     "info_topics",
     "intent_detect",
+    "life_threatening",
     "moves_visit",
     "name_parse",
     "text_normalize",
@@ -166,7 +167,23 @@ _EMERGENCY = (
     r"|\bswell(ing|ed)?\b|\bswollen\b|\bbleed(ing|s)?\b|\bknocked\b|\bfell out\b"
     r"|\b(broke|broken|cracked)\b.*\btooth\b|\btooth\b.*\b(broke|broken|cracked)\b"
     r"|\babscess\b|\bpus\b|\bpain(ful)?\b|\btoothache\b|\bhurts?\b|\bhurting\b|\bache\b"
+    r"|\b(crown|filling|cap|bridge)\b.{0,25}\b(fell|fallen|came|come|popped|broke|broken|cracked)"
+    r"\b.{0,10}\b(off|out)?|\blost (a |my |the )?(crown|filling|cap)\b"
+    r"|\bjaw\b.{0,20}\bswol|\bface\b.{0,20}\bswol|\bknocked[\s-]+out\b"
+    r"|\bwill not stop bleeding\b|\b(can not|trouble|hard time|difficulty|hard to) "
+    r"(breathe|breathing|swallow|swallowing)\b"
 )
+_LIFE_THREATENING = (
+    r"\b(can not|could not|trouble|hard time|difficulty|hard to|struggling to) "
+    r"(breathe|breathing|swallow|swallowing)\b|\bshort(ness)? of breath\b"
+)
+
+
+def life_threatening(text: str) -> bool:
+    """Trouble breathing or swallowing: 911 before anything the clinic can do."""
+    return has(text, _LIFE_THREATENING)
+
+
 _HUMAN = (
     r"\b(real|actual|live) (person|human|people)\b|\bhuman\b|\bperson\b|\bsomeone\b"
     r"|\bsomebody\b|\breceptionist\b|\bfront desk\b|\bstaff\b|\brepresentative\b|\boperator\b"
