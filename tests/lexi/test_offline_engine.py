@@ -135,6 +135,28 @@ CASES = [
         booked=[("Ana", "Cleaning", "2026-12-02 13:00", "Dr. Molar")],
     ),
     Case(
+        "an_insurance_question_and_a_booking_get_both",
+        ["do you take Delta? if so book me a cleaning", "tomorrow morning", "the first one", "yes"],
+        ANA,
+        booked=[("Ana", "Cleaning", "2026-12-01 08:00", "Dr. Molar")],
+        says=[(0, "insurance coverage"), (0, "What day and time")],
+    ),
+    Case(
+        "a_cancel_and_a_question_get_both",
+        ["cancel my appointment please, and what's your address?", "yes"],
+        ANA_WITH_CLEANING,
+        cancelled=1,
+        says=[(0, "We're at"), (0, "Cancel your Cleaning"), (1, "is cancelled")],
+    ),
+    Case(
+        "a_reschedule_and_a_question_get_both",
+        ["can I move my appointment? also what are your hours?", "Thursday afternoon"]
+        + ["the first one", "yes"],
+        ANA_WITH_CLEANING,
+        booked=[("Ana", "Cleaning", "2026-12-03 13:00", "Dr. Molar")],
+        says=[(0, "Our hours"), (0, "Your Cleaning is")],
+    ),
+    Case(
         "anything_sooner_moves_the_visit_the_patient_has",
         ["anything sooner?", "tomorrow morning", "the first one", "yes"],
         ANA_WITH_CLEANING,

@@ -50,9 +50,9 @@ class Turn(AppointmentSteps):
             state.flow_reset()
             return "No problem, I've stopped there. Anything else I can help with?"
         if intent is Intent.CANCEL and state.flow != "cancel" and self._cancel_meant(text):
-            return self.change_start("cancel", text)
+            return self._beside(text, self.change_start("cancel", text))
         if intent is Intent.RESCHEDULE and state.flow != "reschedule":
-            return self.change_start("reschedule", text)
+            return self._beside(text, self.change_start("reschedule", text))
         if not state.flow and not state.awaiting and moves_visit(text):
             # "anything sooner?" from a patient with a visit is about that visit.
             return self.change_start("reschedule", text)
@@ -60,14 +60,24 @@ class Turn(AppointmentSteps):
             return self.book_start(text)
         if intent is Intent.APPOINTMENTS and not state.awaiting:
             return self.appointments_tell()
-        if intent is Intent.INFO and not state.flow and not state.awaiting and wants_booking(text):
-            # Two questions in one text: answer the office question, then get on with the visit.
-            return f"{self.info(text)} {self.book_start(text)}"
+        if (
+            intent in (Intent.INFO, Intent.INSURANCE)
+            and not state.flow
+            and not state.awaiting
+            and wants_booking(text)
+        ):
+            # Two things in one text: answer the question, then get on with the visit.
+            return self._beside(text, self.book_start(text))
         if state.awaiting:
             answer = self.step(state.awaiting, text, raw)
             if answer is not None:
                 return answer
         return self.aside(intent, text)
+
+    def _beside(self, text: str, reply: str) -> str:
+        """`reply` to the request, after the answer to a question asked in the same text."""
+        side = self.side_answer(text)
+        return f"{side} {reply}" if side else reply
 
     def _cancel_meant(self, text: str) -> bool:
         """In the middle of booking, a bare 'cancel' stops the booking rather than a visit."""

@@ -10,7 +10,13 @@ from typing import Any
 from lexi.engines.offline.dates import when_parse
 from lexi.engines.offline.slots import slot_keep
 from lexi.engines.offline.turn import OFFER_COUNT, TurnBase
-from lexi.engines.offline.understand import Intent, info_topics, life_threatening
+from lexi.engines.offline.understand import (
+    Intent,
+    asks_question,
+    has_insurance_question,
+    info_topics,
+    life_threatening,
+)
 from lexi.tools.names import ToolName
 
 __all__ = ["OfficeSteps"]
@@ -47,8 +53,7 @@ class OfficeSteps(TurnBase):
         if intent is Intent.INFO:
             answer = self.info(text)
         elif intent is Intent.INSURANCE:
-            call = f" Our team can help at {self.office_phone()}." if self.office_phone() else ""
-            answer = f"I can't quote prices or insurance coverage by text.{call}"
+            answer = self.insurance()
         elif intent is Intent.DIAGNOSIS:
             answer = "I can't give a diagnosis or medical advice by text, but a dentist can."
             if not state.awaiting:
@@ -78,6 +83,19 @@ class OfficeSteps(TurnBase):
             self.small_talk = True
             return "Hi! How can I help you today?"
         return answer
+
+    def insurance(self) -> str:
+        call = f" Our team can help at {self.office_phone()}." if self.office_phone() else ""
+        return f"I can't quote prices or insurance coverage by text.{call}"
+
+    def side_answer(self, text: str) -> str:
+        """The answer to an office or insurance question asked beside a request, or ""."""
+        parts = []
+        if info_topics(text) and asks_question(text):
+            parts.append(self.info(text))
+        if has_insurance_question(text):
+            parts.append(self.insurance())
+        return " ".join(parts)
 
     def info(self, text: str) -> str:
         topics = info_topics(text) or ["hours", "address"]

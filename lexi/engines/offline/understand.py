@@ -17,6 +17,8 @@ from lexi.engines.offline.words import MONTH_RE, has
 __all__ = [
     "Intent",
     "appointment_type_pick",
+    "asks_question",
+    "has_insurance_question",
     "info_topics",
     "intent_detect",
     "life_threatening",
@@ -231,6 +233,15 @@ _INFO_TOPICS = {
 def info_topics(text: str) -> list[str]:
     """The office facts asked about: any of hours, address, phone, website (normalized text)."""
     return [topic for topic, pattern in _INFO_TOPICS.items() if has(text, pattern)]
+
+
+def asks_question(text: str) -> bool:
+    """A question mark or a question word: "what are your hours", "where are you?"."""
+    return has(text, r"\?|\bwhat\b|\bwhere\b|\bwhen\b|\bhow\b|\bare you\b|\bdo you\b|\bis the\b")
+
+
+def has_insurance_question(text: str) -> bool:
+    return has(text, _INSURANCE)
 
 
 def wants_booking(text: str) -> bool:
