@@ -150,8 +150,12 @@ CASES = [
     ),
     Case(
         "a_reschedule_and_a_question_get_both",
-        ["can I move my appointment? also what are your hours?", "Thursday afternoon"]
-        + ["the first one", "yes"],
+        [
+            "can I move my appointment? also what are your hours?",
+            "Thursday afternoon",
+            "the first one",
+            "yes",
+        ],
         ANA_WITH_CLEANING,
         booked=[("Ana", "Cleaning", "2026-12-03 13:00", "Dr. Molar")],
         says=[(0, "Our hours"), (0, "Your Cleaning is")],
