@@ -32,6 +32,8 @@ _DAY_MONTH = re.compile(
 )
 _THE_DAY = re.compile(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b")
 _WEEKDAY = re.compile(rf"\b(this|next|coming|on)?\s*({_WEEKDAY_RE})s?\b")
+_WEEK_FROM = re.compile(rf"\b(?:a |one )?week from ({_WEEKDAY_RE})\b")
+_AFTER_NEXT = re.compile(rf"\b({_WEEKDAY_RE}) after next\b")
 _IN_N = re.compile(r"\bin (a|one|two|three|four|couple|few|\d+)\s*(?:of\s+)?(days?|weeks?)\b")
 _TIME = re.compile(
     r"(?:\b(at|@|around|by|after|before|from|about)\s+)?"
@@ -137,6 +139,21 @@ def _relative_dates(text: str, today: date) -> tuple[date | None, date | None, b
         return day, day, False
     if has(text, r"\btoday\b|\btonight\b|\bthis (morning|afternoon|evening)\b"):
         return today, today, False
+    match = _WEEK_FROM.search(text)
+    if match:  # "a week from Monday": the coming Monday, a week on
+        weekday = WEEKDAYS[match.group(1)]
+        day = today + timedelta(days=(weekday - today.weekday()) % 7 or 7) + timedelta(days=7)
+        return day, day, False
+    match = _AFTER_NEXT.search(text)
+    if match:  # "Monday after next": the Monday of the week after next
+        day = _week_start(today) + timedelta(days=14 + WEEKDAYS[match.group(1)])
+        return day, day, False
+    if has(text, r"\bend of (the )?next week\b"):
+        start = _week_start(today) + timedelta(days=7 + 3)
+        return start, start + timedelta(days=2), False
+    if has(text, r"\bend of (the|this) week\b"):
+        start = _week_start(today) + timedelta(days=3)
+        return max(start, today), start + timedelta(days=2), False
     match = _WEEKDAY.search(text)
     if match:
         qualifier, name = match.groups()
@@ -184,7 +201,7 @@ def _relative_dates(text: str, today: date) -> tuple[date | None, date | None, b
 
 
 def _part_of_day(text: str) -> str | None:
-    if has(text, r"\bmorning\b|\bin the am\b|\bbefore noon\b|\bearly\b"):
+    if has(text, r"\bmorning\b|\bin the am\b|\bbefore noon\b|\bearly\b|\bfirst thing\b"):
         return "morning"
     if has(text, r"\bafternoon\b|\bafter lunch\b|\bin the pm\b"):
         return "afternoon"

@@ -119,6 +119,7 @@ _VOCABULARY_WORDS = """
     second third fourth last option number please thanks thank hello there great perfect sounds
     works fine sure okay right correct confirm absolutely definitely anything something nothing
     never mind actually instead still about after before around between which those these there
+    thing things
     their would could should maybe possible really would rather other month months weeks
 """
 _VOCABULARY = frozenset(_VOCABULARY_WORDS.split())
