@@ -35,7 +35,10 @@ def test_fifty_concurrent_texts_from_one_sender_make_one_conversation_with_every
 ):
     organizations = demo_load()
     barton = organizations[BARTON_NUMBER]
-    payloads = [twilio_payload(Body=f"question {n}", To=BARTON_NUMBER) for n in range(50)]
+    payloads = [
+        twilio_payload(Body=f"what are your hours? (question {n})", To=BARTON_NUMBER)
+        for n in range(50)
+    ]
 
     responses = _storm(payloads, figures)
 
@@ -65,7 +68,9 @@ def test_two_hundred_texts_from_twenty_senders_to_both_clinics_stay_with_their_c
     organizations = demo_load()
     senders = [f"+1619555{n:04d}" for n in range(20)]
     payloads = [
-        twilio_payload(From=sender, To=clinic, Body=f"from {sender} to {clinic} #{n}")
+        twilio_payload(
+            From=sender, To=clinic, Body=f"what are your hours? (from {sender} to {clinic} #{n})"
+        )
         for sender in senders
         for clinic in (BARTON_NUMBER, HARBOR_NUMBER)
         for n in range(5)

@@ -212,7 +212,11 @@ class Attempt:
 
 def _text(number: int) -> dict[str, str]:
     to = BARTON_NUMBER if number % 2 else HARBOR_NUMBER
-    return twilio_payload(From=f"+1619555{number % 7:04d}", To=to, Body=f"restart text {number}")
+    return twilio_payload(
+        From=f"+1619555{number % 7:04d}",
+        To=to,
+        Body=f"what are your hours? (restart text {number})",
+    )
 
 
 def _send(server: Server, http: httpx.Client, number: int, phase: str) -> Attempt:

@@ -145,7 +145,8 @@ def test_200_texts_from_20_senders_are_all_stored_and_each_burst_answered_once_i
     def text_ten_times(phone: str) -> None:
         with httpx.Client(timeout=20) as http:
             for n in range(10):
-                params = twilio_payload(From=phone, Body=f"text {n} from {phone}")
+                body = f"what are your hours? (text {n} from {phone})"
+                params = twilio_payload(From=phone, Body=body)
                 assert _post(live_server.url, params, http).status_code == 200
 
     threads = [threading.Thread(target=text_ten_times, args=(phone,)) for phone in senders]
