@@ -66,6 +66,7 @@ def _appointment_payload(context: TurnContext, appointment: Appointment) -> dict
         "appointment_type": appointment.appointment_type.name,
         "provider": appointment.provider.name,
         "start": start.isoformat(),
+        "end": office_time(context, appointment.end).isoformat(),
         "start_text": start_text(start),
     }
 

@@ -10,12 +10,20 @@ import re
 from datetime import datetime
 from typing import Any
 
-from lexi.engines.offline.dates import choice_pick, when_parse
+from lexi.engines.offline.dates import When, choice_pick, when_parse
 from lexi.engines.offline.office import NO_APPOINTMENTS, OfficeSteps
 from lexi.engines.offline.patients import PatientSteps
 from lexi.engines.offline.slots import SlotSteps, when_merge
 from lexi.engines.offline.turn import OFFER_COUNT, names_list
-from lexi.engines.offline.understand import Intent, appointment_type_pick, intent_detect, yes_no
+from lexi.engines.offline.understand import (
+    ALSO_RIGHT_AFTER,
+    Intent,
+    appointment_type_pick,
+    intent_detect,
+    someone_named,
+    yes_no,
+)
+from lexi.engines.offline.words import has
 from lexi.tools.names import ToolName
 from tenants.clock import time_for_patient
 
@@ -39,11 +47,21 @@ def long_text(start_iso: str) -> str:
 class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
     # --- booking ----------------------------------------------------------------------------
 
-    def book_start(self, text: str, *, appointment_type: str = "") -> str:
+    def book_start(self, text: str, *, appointment_type: str = "", follow: bool = False) -> str:
         state = self.state
+        last = state.last_booked
         state.flow_reset()
         state.flow = "book"
         state.appointment_type = appointment_type
+        someone = someone_named(self.raw)
+        if someone is not None:
+            # For a family member: find or register them on this phone, not the texter.
+            state.for_relation, state.for_name = someone.relation, someone.name
+            state.patient_id = state.patient_name = ""
+        if follow and last and has(text, ALSO_RIGHT_AFTER):
+            end = datetime.fromisoformat(last["end"])
+            state.when = When(start=end.date(), end=end.date(), hour=end.hour, minute=end.minute)
+            state.when = state.when.as_state()
         self._harvest(text)
         emergency_type = self.emergency_type()
         if emergency_type and state.appointment_type == emergency_type:
@@ -131,6 +149,10 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
         if result.ok:
             data = result.data
             done = "You're booked!" if state.flow == "book" else "Done, it's moved!"
+            if state.flow == "book":
+                state.last_booked = {"type": data["appointment_type"], "end": data["end"]}
+            who = f" for {state.for_name}" if state.for_name else ""
+            done = done if not who else f"{done[:-1]}{who}!"
             state.flow_reset()
             return (
                 f"{done} {data['appointment_type']} on {long_text(data['start'])} with "

@@ -15,12 +15,15 @@ from collections.abc import Callable
 
 from lexi.engines.offline.appointments import AppointmentSteps
 from lexi.engines.offline.understand import (
+    ALSO_RIGHT_AFTER,
     Intent,
     intent_detect,
     moves_visit,
+    someone_named,
     text_normalize,
     wants_booking,
 )
+from lexi.engines.offline.words import has
 
 __all__ = ["Turn"]
 
@@ -33,6 +36,7 @@ class Turn(AppointmentSteps):
 
     def respond(self, raw: str) -> str:
         state = self.state
+        self.raw = raw
         text = text_normalize(raw, correct=state.awaiting not in NAME_STEPS)
         intent = intent_detect(text)
         asked = self.context.reminder_about.get("action", "")
@@ -56,6 +60,15 @@ class Turn(AppointmentSteps):
         if not state.flow and not state.awaiting and moves_visit(text):
             # "anything sooner?" from a patient with a visit is about that visit.
             return self.change_start("reschedule", text)
+        if (
+            not state.flow
+            and not state.awaiting
+            and state.last_booked
+            and someone_named(raw)
+            and has(text, ALSO_RIGHT_AFTER)
+        ):
+            # "and his brother Theo too, right after": the same kind of visit, next in line.
+            return self.book_start(text, appointment_type=state.last_booked["type"], follow=True)
         if intent is Intent.BOOK and not state.flow and state.awaiting != "book_instead":
             return self.book_start(text)
         if intent is Intent.APPOINTMENTS and not state.awaiting:

@@ -29,9 +29,11 @@ class PatientSteps(TurnBase):
             state.candidates = [
                 {k: p.get(k) for k in _PATIENT_KEYS} for p in result.data.get("patients", [])
             ]
-            if len(state.candidates) == 1:
+            if len(state.candidates) == 1 and not (state.for_name or state.for_relation):
                 self._patient_set(state.candidates[0])
                 return None
+        if state.for_name or (state.for_relation and len(state.candidates) <= 1):
+            return self._family_member()
         if len(state.candidates) > 1:
             names = names_list([c["first_name"] for c in state.candidates])
             return self.ask("patient", f"I see {names} on this number. Who is the visit for?")
@@ -39,6 +41,27 @@ class PatientSteps(TurnBase):
             "first_name",
             "I don't see this number in our records yet. What's the patient's first and last name?",
         )
+
+    def _family_member(self) -> str | None:
+        """The visit is for someone else on this phone ("my son Max"): find or register them."""
+        state = self.state
+        name = state.for_name
+        if not name:
+            relation = state.for_relation
+            state.for_relation = ""  # asked once; the answer is a name like any other
+            return self.ask("first_name", f"Sure. What's your {relation}'s first and last name?")
+        matches = [c for c in state.candidates if c["first_name"].lower() == name.lower()]
+        if len(matches) == 1:
+            self._patient_set(matches[0])
+            return None
+        state.reg_first = name
+        last_names = {c["last_name"] for c in state.candidates if c.get("last_name")}
+        if len(last_names) == 1:
+            state.reg_last = last_names.pop()
+            return self.ask(
+                "dob", f"I'll add {name} {state.reg_last}. What's {name}'s date of birth?"
+            )
+        return self.ask("last_name", f"And {name}'s last name?")
 
     def _patient_set(self, patient: dict[str, Any]) -> None:
         self.state.patient_id = str(patient["patient_id"])

@@ -40,6 +40,11 @@ class State:
     chosen: dict[str, Any] | None = None
     confirmed: bool = False
     another_visit: bool = False  # the patient confirmed a second visit of a type they have
+    # A family member the visit is for ("my son Max"), and the last visit booked (for "his
+    # brother too, right after").
+    for_relation: str = ""
+    for_name: str = ""
+    last_booked: dict[str, Any] | None = None
     # Reschedule / cancel: the upcoming appointments and the one being changed.
     appointments: list[dict[str, Any]] = field(default_factory=list)
     appointment: dict[str, Any] | None = None
@@ -60,6 +65,7 @@ class State:
             "providers": self.providers,
             "handed_off": self.handed_off,
             "greeted": self.greeted,
+            "last_booked": self.last_booked,
         }
         fresh = State(**keep)
         for item in fields(self):

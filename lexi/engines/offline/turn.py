@@ -49,6 +49,7 @@ class TurnBase:
     small_talk: bool = False  # the text asked for nothing: a first reply is the bare greeting
     stalled: bool = False  # the reply only asks again: the conversation did not move
     call_911: bool = False  # life at stake: the reply starts with 911, not a greeting
+    raw: str = ""  # the patient's text as written (names keep their case)
     today: date = field(init=False)
 
     def __post_init__(self) -> None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
-from lexi.engines.offline.words import MONTH_RE, has
+from lexi.engines.offline.words import MONTH_RE, MONTHS, WEEKDAYS, has
 
 __all__ = [
+    "ALSO_RIGHT_AFTER",
     "Intent",
+    "Someone",
     "appointment_type_pick",
     "asks_question",
     "has_insurance_question",
@@ -24,6 +27,7 @@ __all__ = [
     "life_threatening",
     "moves_visit",
     "name_parse",
+    "someone_named",
     "text_normalize",
     "wants_booking",
     "wants_earlier",
@@ -125,6 +129,7 @@ _VOCABULARY_WORDS = """
 _VOCABULARY = frozenset(_VOCABULARY_WORDS.split())
 
 _WORD = re.compile(r"[a-z]+")
+WEEKDAY_NAMES = frozenset(WEEKDAYS) | frozenset(MONTHS)
 
 
 def _correct(word: str) -> str:
@@ -414,6 +419,93 @@ def _name_word(word: str, *, first: bool) -> str:
     if not first and word.islower() and word in _PARTICLES:
         return word
     return re.sub(r"(^|['\u2019-])([^\W\d_])", lambda m: m[1] + m[2].upper(), word.lower())
+
+
+# --- family members -----------------------------------------------------------------------------
+
+_RELATIONS = (
+    "son|daughter|kid|child|boy|girl|husband|wife|partner|mom|mother|dad|father|brother|sister"
+    "|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|baby|stepson|stepdaughter"
+)
+_FAMILY = re.compile(
+    rf"\b(?:my|his|her|their|our) (?P<relation>{_RELATIONS})\b(?:,)?(?: (?:named|called))?"
+    r"(?: (?P<name>[^\W\d_]+(?:['\u2019-][^\W\d_]+)?))?",
+    re.IGNORECASE,
+)
+_FOR_NAME = re.compile(r"\bfor (?P<name>[A-Z][^\W\d_]+(?:['\u2019-][^\W\d_]+)?)")
+# Words that follow "my son" without being his name.
+_NOT_A_NAME = frozenset(
+    [
+        "too",
+        "also",
+        "and",
+        "as",
+        "well",
+        "please",
+        "is",
+        "has",
+        "needs",
+        "need",
+        "for",
+        "a",
+        "an",
+        "the",
+        "in",
+        "on",
+        "at",
+        "tomorrow",
+        "today",
+        "tonight",
+        "next",
+        "this",
+        "right",
+        "after",
+        "before",
+        "who",
+        "he",
+        "she",
+        "they",
+        "it",
+        "will",
+        "would",
+        "can",
+        "could",
+        "just",
+        "again",
+        "appointment",
+        "cleaning",
+        "checkup",
+        "exam",
+        "visit",
+    ]
+)
+ALSO_RIGHT_AFTER = r"\b(too|also|as well|right after|back to back|after (him|her|that|them))\b"
+
+
+@dataclass(frozen=True)
+class Someone:
+    """Who a visit is for when it is not the texter: 'my son Max', 'for Theo', 'my daughter'."""
+
+    relation: str = ""
+    name: str = ""
+
+
+def someone_named(raw: str) -> Someone | None:
+    """The family member the text books for, from the patient's own words (not normalized)."""
+    match = _FAMILY.search(raw)
+    if match:
+        name = match["name"] or ""
+        if (
+            name.lower() in _NOT_A_NAME
+            or name.lower() in _VOCABULARY
+            or name.lower() in WEEKDAY_NAMES
+        ):
+            name = ""
+        return Someone(relation=match["relation"].lower(), name=name[:1].upper() + name[1:])
+    match = _FOR_NAME.search(raw)
+    if match and match["name"].lower() not in _VOCABULARY | WEEKDAY_NAMES | _NOT_A_NAME:
+        return Someone(name=match["name"])
+    return None
 
 
 # --- appointment types -----------------------------------------------------------------------
