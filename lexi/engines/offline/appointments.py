@@ -60,8 +60,8 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             state.patient_id = state.patient_name = ""
         if follow and last and has(text, ALSO_RIGHT_AFTER):
             end = datetime.fromisoformat(last["end"])
-            state.when = When(start=end.date(), end=end.date(), hour=end.hour, minute=end.minute)
-            state.when = state.when.as_state()
+            right_after = When(start=end.date(), end=end.date(), hour=end.hour, minute=end.minute)
+            state.when = right_after.as_state()
         self._harvest(text)
         emergency_type = self.emergency_type()
         if emergency_type and state.appointment_type == emergency_type:
