@@ -10,36 +10,32 @@ Texts staff send from the console reach the "patient" too: after each text, on a
 and every few seconds in an interactive chat (when this machine sees the server's database).
 """
 
-import secrets
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any, TextIO
-from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
-from django.test import Client
-from django.test.utils import override_settings
 
 from conversations.models import Message, Outcome
 from conversations.selectors import messages_sent_after
-from frontdesk.twilio import SIGNATURE_HEADER, signature_compute
+from frontdesk.simulator import (
+    HTTP_TIMEOUT_SECONDS,
+    HttpLine,
+    LocalLine,
+    WebhookLine,
+    simulated_account_sid,
+    simulated_clinic,
+    simulated_token,
+)
 from sms.selectors import message_last_id, texts_sent_to
 from sms.twilio import twiml_messages
 from tenants.scoping import tenant_scope
-from tenants.selectors import organization_for_number
 
 WEBHOOK_PATH = "/api/twilio/incoming-sms"
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-HTTP_TIMEOUT_SECONDS = 30
-LOCAL_ACCOUNT_SID = "AC" + "0" * 32
 POLL_SECONDS = 3.0
-IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 class Command(BaseCommand):
@@ -67,7 +63,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sender = _LocalSender(options) if options["local"] else _HttpSender(options)
+        sender = _Sender(options)
         self.phone = _PhoneInbox(options["from_number"], options["to_number"])
         text = options["text"]
         if text is not None:
@@ -118,11 +114,16 @@ class Command(BaseCommand):
 
 
 class _Sender:
+    """The patient's phone: Twilio's parameters for each text, posted on `line`."""
+
     def __init__(self, options: dict[str, Any]) -> None:
         self.from_number: str = options["from_number"]
         self.to_number: str = options["to_number"]
-        self.token = options["token"] or _configured_token(self.to_number)
         self.wait: float = options["wait"]
+        token = options["token"] or simulated_token(self.to_number, channel="sms")
+        self.line: WebhookLine = (
+            LocalLine(token=token) if options["local"] else HttpLine(options["url"], token=token)
+        )
 
     def params(self, text: str) -> dict[str, str]:
         """The parameters Twilio sends for an inbound SMS."""
@@ -138,86 +139,20 @@ class _Sender:
             "To": self.to_number,
             "NumSegments": "1",
             "MessageSid": sid,
-            "AccountSid": _account_sid(self.to_number),
+            "AccountSid": simulated_account_sid(self.to_number, channel="sms"),
             "From": self.from_number,
             "ApiVersion": "2010-04-01",
         }
 
     def send(self, params: dict[str, str]) -> list[str]:
-        raise NotImplementedError
-
-
-class _HttpSender(_Sender):
-    def __init__(self, options: dict[str, Any]) -> None:
-        super().__init__(options)
-        self.url = options["url"].rstrip("/") + WEBHOOK_PATH
-        if urlsplit(self.url).scheme not in ("http", "https"):
-            raise CommandError("--url must start with http:// or https://")
-        if not self.token:
-            raise CommandError(
-                "No Twilio auth token to sign with, and the server refuses unsigned requests. "
-                "Set TWILIO_AUTH_TOKEN (in .env or the environment, the same value the server "
-                "runs with), pass --token, or use --local."
-            )
-
-    def send(self, params: dict[str, str]) -> list[str]:
-        request = urllib.request.Request(  # noqa: S310 -- the URL is the operator's own server
-            self.url,
-            data=urlencode(params).encode(),
-            headers={
-                "Content-Type": FORM_CONTENT_TYPE,
-                SIGNATURE_HEADER: signature_compute(url=self.url, params=params, token=self.token),
-            },
-            method="POST",
-        )
-        try:
-            # The developer's own server, named on the command line (http or https only).
-            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:  # noqa: S310
-                return twiml_messages(response.read().decode())
-        except urllib.error.HTTPError as exc:
-            hint = ""
-            if exc.code == 403:
-                hint = " The signature was refused: sign with the server's TWILIO_AUTH_TOKEN."
-            raise CommandError(f"The server answered {exc.code}.{hint}") from exc
-        except urllib.error.URLError as exc:
-            raise CommandError(
-                f"Could not reach {self.url} ({exc.reason}). Is the server running (make run)?"
-            ) from exc
-
-
-class _LocalSender(_Sender):
-    """Through the real view in this process: signed and verified like any other request."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        super().__init__(options)
-        host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "127.0.0.1")
-        self.client = Client(SERVER_NAME=host, raise_request_exception=False)
-        self.signed_url = (settings.PUBLIC_BASE_URL or f"http://{host}") + WEBHOOK_PATH
-        # With no token configured, this process's server side gets a throwaway one: the
-        # request is still signed and verified, nothing is switched off.
-        self.server_token = settings.TWILIO_AUTH_TOKEN or self.token or secrets.token_hex(16)
-        self.token = self.token or self.server_token
-
-    def send(self, params: dict[str, str]) -> list[str]:
-        signature = signature_compute(url=self.signed_url, params=params, token=self.token)
-        # No worker needed in-process: a queued reply is answered right after the webhook.
-        with override_settings(TWILIO_AUTH_TOKEN=self.server_token, TASKS=IMMEDIATE_TASKS):
-            response = self.client.post(
-                WEBHOOK_PATH,
-                urlencode(params),
-                content_type=FORM_CONTENT_TYPE,
-                headers={SIGNATURE_HEADER: signature},
-            )
-        if response.status_code != 200:
-            raise CommandError(f"The webhook answered {response.status_code}.")
-        return twiml_messages(response.content.decode())
+        return twiml_messages(self.line.post(WEBHOOK_PATH, params))
 
 
 def _queued_replies(*, sid: str, to_number: str, wait: float) -> list[Message]:
     """Waits until the text `sid` is answered (or left to staff) and returns the texts sent to
     this phone after it: a queued reply, or a staff one. Empty when nothing could be found
     (e.g. a server on another machine)."""
-    organization = _organization(to_number)
+    organization = simulated_clinic(to_number, channel="sms")
     if organization is None:
         return []
     give_up_at = time.monotonic() + wait
@@ -240,7 +175,7 @@ class _PhoneInbox:
 
     def __init__(self, from_number: str, to_number: str) -> None:
         self.phone = from_number
-        self.organization = _organization(to_number)
+        self.organization = simulated_clinic(to_number, channel="sms")
         self.lock = threading.Lock()
         self.last_id = self._read(lambda o: message_last_id(organization=o), default=0)
 
@@ -262,25 +197,3 @@ class _PhoneInbox:
                 return query(self.organization)
         except DatabaseError:
             return default  # a server elsewhere: only its replies are shown
-
-
-def _configured_token(to_number: str) -> str:
-    """The token the server would verify with: the clinic's own, else TWILIO_AUTH_TOKEN."""
-    organization = _organization(to_number)
-    if organization is not None and organization.twilio_auth_token:
-        return organization.twilio_auth_token
-    return settings.TWILIO_AUTH_TOKEN
-
-
-def _account_sid(to_number: str) -> str:
-    organization = _organization(to_number)
-    if organization is not None and organization.twilio_auth_token:
-        return organization.twilio_account_sid or LOCAL_ACCOUNT_SID
-    return settings.TWILIO_ACCOUNT_SID or LOCAL_ACCOUNT_SID
-
-
-def _organization(to_number: str) -> Any:
-    try:
-        return organization_for_number(to_number, channel="sms")
-    except DatabaseError:
-        return None  # talking to a server elsewhere, whose database this machine cannot see
