@@ -12,7 +12,7 @@ PYTHON_BOOTSTRAP := $(shell for c in python3.14 python3.13 python3.12 python3 \
 	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: run test install migrate demo logins serve worker lint typecheck check bench clean
+.PHONY: run test install migrate demo logins serve worker lint typecheck check bench eval clean
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON_BOOTSTRAP)" ]; then \
@@ -70,6 +70,11 @@ check: lint typecheck
 
 bench: install
 	$(PY) bench/run.py
+
+# Whole conversations written as patients write, through the webhook (offline engine): the
+# share that ends as the patient meant (evals/conversations.json).
+eval: install
+	$(PY) -m pytest evals -q -p no:cacheprovider -p no:logging
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

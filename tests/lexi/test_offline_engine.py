@@ -175,6 +175,22 @@ CASES = [
         booked=[("Ana", "Cleaning", "2026-12-02 13:00", "Dr. Molar")],
     ),
     Case(
+        "a_change_of_mind_about_the_kind_of_visit_keeps_going",
+        ["I want to book a cleaning", "actually make it a checkup instead", "friday morning"]
+        + ["1", "yes"],
+        ANA,
+        booked=[("Ana", "Checkup", "2026-12-04 08:00", "Dr. Molar")],
+        says=[(1, "Sure, a Checkup then.")],
+    ),
+    Case(
+        "a_toothache_asking_if_someone_can_see_me_is_urgent_not_a_hand_off_request",
+        ["my tooth is killing me, can someone see me today??", "yes"],
+        ANA,
+        booked=[("Ana", "Emergency exam", "2026-11-30 10:00", "Dr. Molar")],
+        flagged=True,
+        says=[(0, "Earliest emergency visit")],
+    ),
+    Case(
         "an_insurance_question_and_a_booking_get_both",
         ["do you take Delta? if so book me a cleaning", "tomorrow morning", "the first one", "yes"],
         ANA,

@@ -58,6 +58,7 @@ def test_normalize_fixes_typos_and_abbreviations(text: str, expected: str) -> No
         ("it won't stop bleeding after the extraction", Intent.EMERGENCY),
         ("I can't swallow properly since yesterday", Intent.EMERGENCY),
         ("I'd like to book a crown consultation", Intent.BOOK),
+        ("I want to talk to the dentist about implants", Intent.BOOK),
         ("my filling from last year feels fine", None),
         ("Can I talk to a real person?", Intent.HUMAN),
         ("what are your hours", Intent.INFO),

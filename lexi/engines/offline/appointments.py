@@ -68,6 +68,23 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             return self.emergency(text)
         return self.book_next()
 
+    def type_switch(self, text: str) -> str | None:
+        """A change of mind about the kind of visit mid-booking: the new kind, same day wish."""
+        state = self.state
+        if not state.appointment_type or not has(
+            text, r"\binstead\b|\bactually\b|\bmake it\b|\brather\b|\bchange (it|that)\b"
+        ):
+            return None
+        picked = appointment_type_pick(text, types=self.types())
+        if not picked or picked == state.appointment_type:
+            return None
+        state.appointment_type = picked
+        state.offered, state.chosen, state.confirmed = [], None, False
+        when = when_parse(text, today=self.today)
+        if when is not None:
+            state.when = when_merge(state.when, when).as_state()
+        return f"Sure, a {picked} then. " + self.book_next()
+
     def _harvest(self, text: str) -> None:
         """Take whatever type and day/time preference this text gives."""
         state = self.state

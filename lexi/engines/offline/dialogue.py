@@ -46,6 +46,8 @@ class Turn(AppointmentSteps):
             return self.emergency(text)
         if intent is Intent.HUMAN:
             return self.human()
+        if state.flow == "book" and (switched := self.type_switch(text)) is not None:
+            return switched  # "make it a checkup instead"
         if state.awaiting == "repeat" and (answer := self.step_repeat(text, raw)) is not None:
             return answer  # "move it" answers the question, it does not start over
         if intent is Intent.STOP and state.flow == "cancel" and "cancel" in text:

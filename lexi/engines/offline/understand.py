@@ -123,7 +123,7 @@ _VOCABULARY_WORDS = """
     second third fourth last option number please thanks thank hello there great perfect sounds
     works fine sure okay right correct confirm absolutely definitely anything something nothing
     never mind actually instead still about after before around between which those these there
-    thing things
+    thing things killing
     their would could should maybe possible really would rather other month months weeks
 """
 _VOCABULARY = frozenset(_VOCABULARY_WORDS.split())
@@ -214,6 +214,7 @@ _BOOK = (
     r"\bbook\w*\b|\bappointments?\b|\bschedul\w*\b|\bcleaning\b|\bclean(ed)?\b|\bcheckup\b"
     r"|\bexam\b|\bconsult(ation)?\b|\bcome in\b|\bsee (the|a) (dentist|doctor)\b|\bavailab\w*"
     r"|\bopenings?\b|\bnew patient\b|\bvisit\b|\bslots?\b|\bget in\b"
+    r"|\b(talk|speak) (to|with) (the|a) (dentist|doctor)\b|\bsee me\b"
 )
 _INSURANCE = (
     r"\binsurance\b|\bcovered\b|\bcoverage\b|\bhow much\b|\bprice\b|\bcosts?\b|\bcopay\b"
@@ -259,7 +260,9 @@ def intent_detect(text: str) -> Intent | None:
     """What the patient wants, from normalized text; the most urgent intent wins."""
     if has(text, _EMERGENCY) and not has(text, r"\bno (pain|swelling|bleeding)\b"):
         return Intent.EMERGENCY
-    if has(text, _HUMAN) and not has(text, r"\bsomeone else\b"):
+    if has(text, _HUMAN) and not has(
+        text, r"\bsomeone else\b|\b(someone|somebody) (see|look at|check)\b"
+    ):
         return Intent.HUMAN
     if has(text, _STOP):
         return Intent.STOP
@@ -307,6 +310,7 @@ _YES = (
     r"|book it|please do|let us do (it|that)|let us do it|yes that works|affirmative)\b"
     r"|\bsounds (good|great|perfect)\b|\bthat works\b|\bworks for me\b|\bgo ahead\b"
     r"|\bbook it\b|\bplease do\b|\byes\b|\bokay\b|\bsure\b|\bperfect\b|\bthat (one|is) fine\b"
+    r"|^\s*s[ií]\b"
     r"|\U0001f44d"
 )
 
