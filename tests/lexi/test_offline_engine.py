@@ -176,8 +176,13 @@ CASES = [
     ),
     Case(
         "a_change_of_mind_about_the_kind_of_visit_keeps_going",
-        ["I want to book a cleaning", "actually make it a checkup instead", "friday morning"]
-        + ["1", "yes"],
+        [
+            "I want to book a cleaning",
+            "actually make it a checkup instead",
+            "friday morning",
+            "1",
+            "yes",
+        ],
         ANA,
         booked=[("Ana", "Checkup", "2026-12-04 08:00", "Dr. Molar")],
         says=[(1, "Sure, a Checkup then.")],
