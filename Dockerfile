@@ -26,7 +26,8 @@ WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY --chown=lexi:lexi . /app
 # collectstatic needs settings to import: a throwaway key, never used at run time.
-RUN SECRET_KEY=collectstatic-only DEBUG=False python manage.py collectstatic --noinput
+RUN SECRET_KEY=collectstatic-only DEBUG=False python manage.py collectstatic --noinput \
+    && python -m lexi.translations
 USER lexi
 EXPOSE 8000
 # Same environment variables as `make run` (see .env.example); migrations run as a release step:

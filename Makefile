@@ -23,7 +23,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(VENV)/.installed
+locale/es/LC_MESSAGES/django.mo: locale/es/LC_MESSAGES/django.po $(VENV)/.installed
+	$(PY) -m lexi.translations
+
+install: $(VENV)/.installed locale/es/LC_MESSAGES/django.mo
 
 # A local .env on first run: DEBUG on, a fresh secret key and a local Twilio token, so that the
 # server and `manage.py sms` sign and verify with the same token. Never overwritten.

@@ -12,6 +12,7 @@ import re
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from conversations.attention import conversation_hand_off
 from conversations.models import Conversation, Message
@@ -60,7 +61,7 @@ def _context(
 
 # Lexi asks again at most this many times in a row; then a person takes over.
 STALLED_REPLIES_LIMIT = 2
-LOOP_TEXT = (
+LOOP_TEXT = gettext_lazy(
     "I'm sorry, I'm having trouble understanding. I've asked our team to follow up with you "
     "shortly."
 )
@@ -95,7 +96,7 @@ def _loop_broken(*, conversation: Conversation, reply: TurnReply) -> TurnReply:
         return reply
     conversation_hand_off(conversation=conversation, reason=LOOP_REASON)
     return TurnReply(
-        text=LOOP_TEXT,
+        text=str(LOOP_TEXT),
         engine=reply.engine,
         flagged=True,
         usage=reply.usage,

@@ -5,6 +5,8 @@ The one place for these rules; the engines, the turn and the channels import the
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from tenants.models import Organization
 
 __all__ = ["MAX_REPLY_CHARS", "SCREEN_CHARS", "apology_text"]
@@ -19,8 +21,12 @@ SCREEN_CHARS = 320
 
 def apology_text(organization: Organization) -> str:
     """What the patient reads when Lexi cannot answer: a person will follow up."""
-    office = f" at {organization.phone}" if organization.phone else ""
-    return (
-        "Sorry, I'm having trouble answering right now. A team member will follow up, "
-        f"or you can call us{office}."
+    if organization.phone:
+        return _(
+            "Sorry, I'm having trouble answering right now. A team member will follow up, or you "
+            "can call us at %(phone)s."
+        ) % {"phone": organization.phone}
+    return _(
+        "Sorry, I'm having trouble answering right now. A team member will follow up, or you "
+        "can call us."
     )

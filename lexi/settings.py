@@ -112,6 +112,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Lexi's own texts in the patient's language (conversations/language.py); compiled by
+# `make install` from locale/*/LC_MESSAGES/django.po.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

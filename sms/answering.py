@@ -149,5 +149,7 @@ def _slow_down(*, conversation: Conversation, message: Message) -> AnswerResult:
             since=timezone.now() - FLOOD_WINDOW,
             outcome=Outcome.SLOWED,
         )
-        outcome, text = (Outcome.THROTTLED, None) if already else (Outcome.SLOWED, SLOW_DOWN_TEXT)
+        outcome, text = (
+            (Outcome.THROTTLED, None) if already else (Outcome.SLOWED, str(SLOW_DOWN_TEXT))
+        )
         return _reply_stored(conversation=conversation, message=message, outcome=outcome, text=text)

@@ -9,6 +9,9 @@ stop", "can I stop by later?") is not an opt-out.
 import re
 import unicodedata
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 _ENGLISH = re.compile(
     r"\bstop (?:texting|messaging|sending (?:me )?(?:texts|messages)|contacting|txting)\b"
     r"|\b(?:remove|take) (?:me|my number|this number)\b.{0,30}\b(?:list|texts|messages)\b"
@@ -44,12 +47,9 @@ def opt_out_language(text: str) -> str | None:
 
 
 def opt_out_confirmation(clinic: str, language: str) -> str:
-    if language == "es":
-        return (
-            f"{clinic}: listo, ya no le enviaremos mensajes a este número. "
-            "Responda START para volver a recibirlos."
-        )
-    return (
-        f"{clinic}: you're unsubscribed and won't get more texts from us. "
-        "Reply START to opt back in."
-    )
+    """The one confirmation, in the language the patient asked in."""
+    with translation.override(language):
+        return _(
+            "%(clinic)s: you're unsubscribed and won't get more texts from us. Reply START to "
+            "opt back in."
+        ) % {"clinic": clinic}

@@ -2,6 +2,9 @@
 
 import string
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from tenants.models import Organization
 
 OPT_OUT_WORDS = frozenset(
@@ -9,7 +12,7 @@ OPT_OUT_WORDS = frozenset(
 )
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 OPT_IN_IF_OPTED_OUT = frozenset({"YES"})  # "yes" is also an answer in a dialogue
-HELP_WORDS = frozenset({"HELP", "INFO"})
+HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
 
 
 def sms_keyword(body: str) -> str:
@@ -17,23 +20,31 @@ def sms_keyword(body: str) -> str:
     return body.strip(string.whitespace + string.punctuation).upper()
 
 
-SLOW_DOWN_TEXT = (
+SLOW_DOWN_TEXT = gettext_lazy(
     "You're sending messages faster than I can answer. Please wait a minute, "
     "then send your question in one message."
 )
 
 
 def help_text(organization: Organization) -> str:
-    office = f" or call us at {organization.phone}" if organization.phone else ""
-    return (
-        f"{organization.name}: this is Lexi, our text assistant. Text your question here"
-        f"{office}. Reply STOP to opt out."
-    )
+    if organization.phone:
+        return _(
+            "%(clinic)s: this is Lexi, our text assistant. Text your question here or call us "
+            "at %(phone)s. Reply STOP to opt out."
+        ) % {"clinic": organization.name, "phone": organization.phone}
+    return _(
+        "%(clinic)s: this is Lexi, our text assistant. Text your question here. Reply STOP to "
+        "opt out."
+    ) % {"clinic": organization.name}
 
 
 def media_text(organization: Organization) -> str:
-    office = f" at {organization.phone}" if organization.phone else ""
-    return (
+    if organization.phone:
+        return _(
+            "I can't open pictures here, but I've let the team know so someone can take a look. "
+            "Please describe it in a text, or call us at %(phone)s."
+        ) % {"phone": organization.phone}
+    return _(
         "I can't open pictures here, but I've let the team know so someone can take a look. "
-        f"Please describe it in a text, or call us{office}."
+        "Please describe it in a text, or call us."
     )

@@ -11,6 +11,7 @@ import logging
 import time
 
 from django.db import DatabaseError, transaction
+from django.utils import translation
 
 from conversations.models import Conversation, Message, Outcome
 from frontdesk.outcomes import AnswerResult, AnswerUnavailable
@@ -49,7 +50,8 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> AnswerRes
     engine = engine_for(organization)  # chosen once for the turn
     queued = reply_mode_for(organization, engine=engine) == ReplyMode.QUEUED
     try:
-        with transaction.atomic():
+        # Lexi's own texts (help, slow down, fallback...) in the patient's language.
+        with translation.override(stored.language), transaction.atomic():
             # Held until the answer commits: a retry of this MessageSid waits here for it, and
             # whichever request takes it first answers (a retry of a text whose answer died
             # with the database gets a fresh answer; one that was answered gets the same).
@@ -67,9 +69,10 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> AnswerRes
                 if result.outcome == Outcome.QUEUED:
                     sms_reply_enqueue(organization=organization, conversation_id=conversation.pk)
     except Exception as exc:  # any failure must become a polite text
-        result = _fallback(
-            organization=organization, conversation=conversation, message=message, error=exc
-        )
+        with translation.override(stored.language):
+            result = _fallback(
+                organization=organization, conversation=conversation, message=message, error=exc
+            )
     if result is None:
         return answer_replayed(organization=organization, message=message)
     step_log(

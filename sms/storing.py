@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from conversations.language import ENGLISH, conversation_language
 from conversations.models import Channel, Conversation, Message
 from conversations.segments import sms_segments
 from conversations.selectors import message_for_provider_id
@@ -31,6 +32,11 @@ class StoredText:
     conversation_created: bool
     duplicate: bool
 
+    @property
+    def language(self) -> str:
+        """What Lexi's own texts to this patient are written in (the conversation's language)."""
+        return str((self.conversation.metadata or {}).get("language") or ENGLISH)
+
 
 def inbound_store(*, organization: Organization, inbound: InboundSms) -> StoredText:
     """Commit the patient's message (one transaction), or find the one stored for this SID.
@@ -50,6 +56,7 @@ def inbound_store(*, organization: Organization, inbound: InboundSms) -> StoredT
                 quiet_after=timedelta(hours=settings.LEXI_CONVERSATION_QUIET_HOURS),
             )
             history = conversation.message_count
+            language = conversation_language(metadata=conversation.metadata, text=inbound.body)
             message = message_log(
                 conversation=conversation,
                 role=Message.Role.USER,
@@ -59,6 +66,7 @@ def inbound_store(*, organization: Organization, inbound: InboundSms) -> StoredT
                 conversation_metadata={
                     "channel": CHANNEL_METADATA,
                     "last_message_sid": inbound.message_sid,
+                    **({"language": language} if language else {}),
                 },
             )
     except IntegrityError:

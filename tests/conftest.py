@@ -1,6 +1,7 @@
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -116,3 +117,10 @@ def _tasks_run_immediately(settings) -> None:
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.LEXI_SMS_BACKEND = "locmem"
     locmem.outbox.clear()
+
+
+def pytest_sessionstart(session: Any) -> None:
+    """Lexi's Spanish texts are tested: compile the translations if `make install` did not."""
+    from lexi.translations import translations_compile
+
+    translations_compile()

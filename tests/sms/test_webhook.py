@@ -81,6 +81,7 @@ def test_first_text_opens_a_conversation_stores_both_messages_and_welcomes(clien
     assert conversation.metadata == {
         "channel": "twilio_sms",
         "last_message_sid": params["MessageSid"],
+        "language": "en",  # the fixture's text is plainly English
     }
     assert conversation.message_count == 2
 
