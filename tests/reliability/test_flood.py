@@ -12,7 +12,7 @@ import time_machine
 from django.utils import timezone
 
 from conversations.models import Message
-from sms.replies import SLOW_DOWN_TEXT
+from sms.replies import SLOW_DOWN_TEXT as SLOW_DOWN_PROMISE
 from tenants.scoping import tenant_scope
 from tests.lexi.openai_server import text_completion
 from tests.reliability.webhook import assert_polite_twiml
@@ -21,6 +21,7 @@ from tests.twilio_helpers import post_in_thread, signed_post, twilio_payload
 LIMIT = 5
 FLOOD = 100
 MODEL_TEXT = "Sure, let me check that for you."
+SLOW_DOWN_TEXT = str(SLOW_DOWN_PROMISE)  # in English: these senders write nothing else
 
 
 @pytest.fixture
