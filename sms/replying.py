@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from conversations.language import ENGLISH
 from conversations.models import Conversation, DeliveryStatus, Message, Outcome
 from frontdesk.pause import lexi_paused, paused_text_keep
 from frontdesk.storing import reply_store
@@ -105,6 +106,14 @@ def _burst_answer(*, organization: Organization, waiting: list[Message]) -> Mess
     """One Lexi turn answering every text in `waiting`; the reply is stored QUEUED to send."""
     conversation = Conversation.objects.get(pk=waiting[-1].conversation_id)
     conversation.organization = organization
+    # Lexi's own words (the loop hand-off, the fallback) in the conversation's language.
+    with translation.override((conversation.metadata or {}).get("language") or ENGLISH):
+        return _burst_turn(organization=organization, conversation=conversation, waiting=waiting)
+
+
+def _burst_turn(
+    *, organization: Organization, conversation: Conversation, waiting: list[Message]
+) -> Message | None:
     last = waiting[-1]
     engine = engine_for(organization)
     if len(waiting) > 1 and not engine.uses_history:

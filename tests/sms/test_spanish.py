@@ -3,7 +3,7 @@
 import pytest
 
 from conversations.language import language_detect
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from tenants.scoping import tenant_scope
 from tests.twilio_helpers import reply_texts, signed_post, twilio_payload
 
@@ -62,3 +62,18 @@ def test_a_picture_from_a_spanish_conversation_is_answered_in_spanish(client, cl
 
     [reply] = reply_texts(response)
     assert reply.startswith("No puedo abrir imágenes aquí")
+
+
+def test_a_queued_reply_that_hands_over_says_so_in_spanish(
+    client, clinic_a, settings, django_capture_on_commit_callbacks
+):
+    settings.LEXI_REPLY_MODE = "queued"
+    settings.LEXI_REPLY_DEBOUNCE_SECONDS = 0
+    for text in ("Hola, quiero una cita", "???", "??", "..."):
+        with django_capture_on_commit_callbacks(execute=True):
+            signed_post(client, twilio_payload(Body=text))
+
+    with tenant_scope(clinic_a):
+        last = Message.objects.filter(role="assistant").order_by("id").last()
+    assert last is not None
+    assert last.content.startswith("Lo siento, me cuesta entenderle")
