@@ -196,6 +196,18 @@ CASES = [
         says=[(0, "Earliest emergency visit")],
     ),
     Case(
+        "any_day_but_monday_is_never_offered_a_monday",
+        ["I need a cleaning, any day but Monday", "1", "yes"],
+        ANA,
+        booked=[("Ana", "Cleaning", "2026-12-01 08:00", "Dr. Molar")],
+    ),
+    Case(
+        "a_time_window_ruled_out_narrows_the_offers",
+        ["checkup tomorrow afternoon but not between 1 and 3", "1", "yes"],
+        ANA,
+        booked=[("Ana", "Checkup", "2026-12-01 15:00", "Dr. Molar")],
+    ),
+    Case(
         "an_insurance_question_and_a_booking_get_both",
         ["do you take Delta? if so book me a cleaning", "tomorrow morning", "the first one", "yes"],
         ANA,

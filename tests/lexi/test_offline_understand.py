@@ -327,3 +327,20 @@ def test_choice_pick_none_when_ambiguous_or_absent(text: str) -> None:
 )
 def test_trouble_breathing_or_swallowing_is_life_threatening(text: str, urgent: bool) -> None:
     assert life_threatening(text_normalize(text)) is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "skip_days", "skip_window"),
+    [
+        ("any day but Monday", [0], []),
+        ("anything except fridays", [4], []),
+        ("not on Wednesday please", [2], []),
+        ("tomorrow, not between 11 and 2", [], [11 * 60, 14 * 60]),
+        ("not from 9:30am to 11am", [], [9 * 60 + 30, 11 * 60]),
+        ("monday morning", [], []),
+    ],
+)
+def test_what_the_patient_rules_out(text: str, skip_days: list, skip_window: list) -> None:
+    parsed = when(text)
+    assert parsed is not None
+    assert (parsed.skip_days, parsed.skip_window) == (skip_days, skip_window)

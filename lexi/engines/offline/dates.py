@@ -8,7 +8,7 @@ timezone; none reads the clock.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -52,6 +52,18 @@ class When:
     minute: int = 0
     time_op: str = "at"
     asap: bool = False
+    # What the patient ruled out: weekdays (0 = Monday) and a time window in minutes.
+    skip_days: list[int] = field(default_factory=list)
+    skip_window: list[int] = field(default_factory=list)
+
+    def allows(self, start: datetime) -> bool:
+        """Whether a slot starting at `start` (local) is not ruled out."""
+        if start.weekday() in self.skip_days:
+            return False
+        if self.skip_window:
+            minutes = start.hour * 60 + start.minute
+            return not self.skip_window[0] <= minutes < self.skip_window[1]
+        return True
 
     def as_state(self) -> dict[str, Any]:
         value = asdict(self)
@@ -64,7 +76,8 @@ class When:
         data = dict(value)
         data["start"] = date.fromisoformat(data["start"]) if data.get("start") else None
         data["end"] = date.fromisoformat(data["end"]) if data.get("end") else None
-        return cls(**data)
+        names = set(cls.__dataclass_fields__)
+        return cls(**{key: val for key, val in data.items() if key in names})
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
@@ -239,8 +252,49 @@ def time_parse(text: str, *, bare: bool = False) -> tuple[int, int, str, bool] |
     return None
 
 
+_SKIP_DAY = re.compile(
+    rf"\b(?:but|except|other than|not(?: on)?|no)\s+(?:on\s+)?({_WEEKDAY_RE})s?\b"
+)
+_SKIP_WINDOW = re.compile(
+    r"\bnot (?:between|from) (\d{1,2})(?::(\d{2}))?\s*(am|pm)? (?:and|to|-) "
+    r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b"
+)
+
+
+def _clock_minutes(hour: int, minute: int, meridiem: str | None) -> int:
+    if (meridiem == "pm" and hour < 12) or (meridiem is None and 1 <= hour <= 6):
+        hour += 12
+    return hour * 60 + minute
+
+
+def _ruled_out(text: str) -> tuple[list[int], list[int], str]:
+    """Weekdays and a time window the patient excludes, and the text without them."""
+    days = [WEEKDAYS[m.group(1)] for m in _SKIP_DAY.finditer(text)]
+    text = _SKIP_DAY.sub(" ", text)
+    window: list[int] = []
+    match = _SKIP_WINDOW.search(text)
+    if match:
+        h1, m1, p1, h2, m2, p2 = match.groups()
+        window = [
+            _clock_minutes(int(h1), int(m1 or 0), p1),
+            _clock_minutes(int(h2), int(m2 or 0), p2),
+        ]
+        text = text[: match.start()] + " " + text[match.end() :]
+    return days, window, text
+
+
 def when_parse(text: str, *, today: date) -> When | None:
     """A day/time preference from normalized text, or None if it names no day or time."""
+    skip_days, skip_window, text = _ruled_out(text)
+    when = _when_named(text, today=today)
+    if not (skip_days or skip_window):
+        return when
+    when = when or When(asap=True)
+    when.skip_days, when.skip_window = skip_days, skip_window
+    return when
+
+
+def _when_named(text: str, *, today: date) -> When | None:
     explicit, rest = _explicit_date(text, today)
     start: date | None
     end: date | None

@@ -18,6 +18,7 @@ from lexi.tools.names import ToolName
 __all__ = ["SlotSteps", "slot_keep", "when_merge"]
 
 SEARCH_LIMIT = 10
+SKIP_SEARCH_DAYS = 7  # how far past ruled-out days ("any day but Monday") Lexi searches
 SPREAD = timedelta(minutes=60)
 # "At 11" also looks this long before, so a near miss on either side can be offered.
 NEAR_MISS = timedelta(minutes=60)
@@ -34,6 +35,8 @@ def when_merge(old: dict[str, Any] | None, new: When) -> When:
     if new.hour is not None or new.part_of_day is not None:
         merged.part_of_day, merged.hour = new.part_of_day, new.hour
         merged.minute, merged.time_op = new.minute, new.time_op
+    merged.skip_days = sorted({*merged.skip_days, *new.skip_days})
+    merged.skip_window = new.skip_window or merged.skip_window
     return merged
 
 
@@ -191,6 +194,8 @@ class SlotSteps(TurnBase):
             slots = self._search_after(after)
         else:
             slots = self._search(when, start_time=_start_time_for(when))
+        if slots is not None and (when.skip_days or when.skip_window):
+            slots = self._allowed(slots, when)
         if slots is None:
             return self.trouble(
                 ToolResult(name=ToolName.FIND_SLOTS, ok=False, error="search_failed")
@@ -249,6 +254,23 @@ class SlotSteps(TurnBase):
         if not result.ok:
             return None
         return list(result.data.get("slots", []))
+
+    def _allowed(self, slots: list[dict[str, Any]], when: When) -> list[dict[str, Any]] | None:
+        """The slots the patient did not rule out; searching on past ruled-out days (a week)."""
+        allowed = [s for s in slots if when.allows(datetime.fromisoformat(s["start"]))]
+        last_day = when.end or self.today + timedelta(days=SKIP_SEARCH_DAYS)
+        for _ in range(SKIP_SEARCH_DAYS):
+            if allowed or not slots:
+                return allowed
+            day = datetime.fromisoformat(slots[-1]["start"]).date() + timedelta(days=1)
+            if day > last_day:
+                return allowed
+            found = self._search(when, start=day, start_time=_start_time_for(when))
+            if found is None:
+                return None
+            slots = found
+            allowed = [s for s in slots if when.allows(datetime.fromisoformat(s["start"]))]
+        return allowed
 
     def _search_after(self, after: str) -> list[dict[str, Any]] | None:
         """Slots after `after` (a local ISO start): the rest of that day, then the days after."""
