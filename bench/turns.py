@@ -199,6 +199,7 @@ def prompt_size(lengths: list[int], *, turns: int) -> dict[str, Any]:
             OPENAI_API_KEY="sk-bench-not-a-real-key",
             OPENAI_BASE_URL=server.base_url,
             LEXI_ENGINE="openai",
+            LEXI_REPLY_MODE="twiml",  # a model's default is the queued mode: answer inline here
         ):
             client = Client()
             for length in lengths:
