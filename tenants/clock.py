@@ -8,12 +8,28 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from django.utils.translation import get_language
+
 __all__ = ["time_for_patient", "time_for_staff"]
 
 
+_ES_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_ES_MONTHS = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"]
+
+
 def time_for_patient(value: datetime, *, tz: tzinfo | None = None, long: bool = False) -> str:
-    """'Tue Dec 1 at 10:00 AM' (long: 'Tuesday, Dec 1 at 10:00 AM'), in `tz` when given."""
+    """'Tue Dec 1 at 10:00 AM' (long: 'Tuesday, Dec 1 at 10:00 AM'), in `tz` when given.
+
+    In Spanish (the active language, see conversations/language.py): 'mar 1 dic a las 10:00'
+    (long: 'martes 1 de dic a las 10:00').
+    """
     local = value.astimezone(tz) if tz is not None else value
+    if (get_language() or "").startswith("es"):
+        day_name = _ES_DAYS[local.weekday()]
+        month = _ES_MONTHS[local.month - 1]
+        if long:
+            return f"{day_name} {local.day} de {month} a las {local:%H:%M}"
+        return f"{day_name[:3]} {local.day} {month} a las {local:%H:%M}"
     hour = local.hour % 12 or 12
     meridiem = "AM" if local.hour < 12 else "PM"
     day = f"{local:%A}," if long else f"{local:%a}"

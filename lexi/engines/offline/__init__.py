@@ -12,9 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from conversations.language import ENGLISH, SPANISH
 from conversations.models import Message
 from lexi.context import TurnContext, TurnReply
 from lexi.engines.offline.dialogue import Turn
+from lexi.engines.offline.spanish import spanish_read
 from lexi.engines.offline.state import state_load, state_save
 from lexi.replies import SCREEN_CHARS
 from tenants.models import Organization
@@ -41,9 +46,17 @@ class OfflineEngine:
 
     def reply(self, *, context: TurnContext, history: list[Message]) -> TurnReply:
         context = replace(context, engine=self.name)
+        # The conversation's language (conversations/language.py): Spanish is read into the
+        # words the rules know, and answered in Spanish.
+        language = (context.conversation.metadata or {}).get("language") or ENGLISH
+        with translation.override(language):
+            return self._reply(context=context, history=history, spanish=language == SPANISH)
+
+    def _reply(self, *, context: TurnContext, history: list[Message], spanish: bool) -> TurnReply:
         state = state_load(conversation=context.conversation)
         turn = Turn(context=context, state=state)
-        text = turn.respond(context.message.content)
+        said = context.message.content
+        text = turn.respond(spanish_read(said) if spanish else said)
         # A text answering a reminder is already in a conversation the clinic started; a call
         # was greeted when it was answered.
         first = not state.greeted and not context.reminder_about and context.channel != "voice"
@@ -63,8 +76,10 @@ class OfflineEngine:
     @staticmethod
     def _greeted(context: TurnContext, text: str, *, small_talk: bool) -> str:
         """The first reply greets; if the first text already asked for something, it goes on."""
-        intro = f"Hi! Welcome to {context.organization.name}. This is Lexi."
+        intro = _("Hi! Welcome to %(clinic)s. This is Lexi.") % {
+            "clinic": context.organization.name
+        }
         if small_talk:
-            return f"{intro} How can I help you today?"
+            return f"{intro} " + _("How can I help you today?")
         greeted = f"{intro} {text}"
         return greeted if len(greeted) <= SCREEN_CHARS else text

@@ -10,6 +10,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from lexi.engines.offline.dates import When, choice_pick, when_parse
 from lexi.engines.offline.office import NO_APPOINTMENTS, OfficeSteps
 from lexi.engines.offline.patients import PatientSteps
@@ -103,7 +105,11 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             return question
         if not state.appointment_type:
             choices = [t for t in self.types() if t != self.emergency_type()]
-            return self.ask("type", f"What kind of visit would you like: {names_list(choices)}?")
+            return self.ask(
+                "type",
+                _("What kind of visit would you like: %(choices)s?")
+                % {"choices": names_list(choices)},
+            )
         return self.slot_next()
 
     def step_type(self, text: str, raw: str) -> str | None:
@@ -129,20 +135,22 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
         if state.chosen:
             return self.ask("confirm", self._confirm_question(state.chosen))
         if not state.when:
-            return self.ask("when", "What day and time work best for you?")
+            return self.ask("when", _("What day and time work best for you?"))
         return self.offer()
 
     def _confirm_question(self, slot: dict[str, Any]) -> str:
         state = self.state
         if state.flow == "reschedule":
-            return (
-                f"To confirm: move your {state.appointment_type} to {slot['start_text']} "
-                f"with {slot['provider']}?"
-            )
-        return (
-            f"To confirm: {state.appointment_type} on {slot['start_text']} with "
-            f"{slot['provider']}. Shall I book it?"
-        )
+            return _("To confirm: move your %(type)s to %(when)s with %(provider)s?") % {
+                "type": state.appointment_type,
+                "when": slot["start_text"],
+                "provider": slot["provider"],
+            }
+        return _("To confirm: %(type)s on %(when)s with %(provider)s. Shall I book it?") % {
+            "type": state.appointment_type,
+            "when": slot["start_text"],
+            "provider": slot["provider"],
+        }
 
     def act(self) -> str:
         state = self.state
@@ -165,19 +173,25 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             return self._repeat_question()
         if result.ok:
             data = result.data
-            done = "You're booked!" if state.flow == "book" else "Done, it's moved!"
+            done = _("You're booked!") if state.flow == "book" else _("Done, it's moved!")
             if state.flow == "book":
                 state.last_booked = {"type": data["appointment_type"], "end": data["end"]}
-            who = f" for {state.for_name}" if state.for_name else ""
-            done = done if not who else f"{done[:-1]}{who}!"
+                if state.for_name:
+                    done = _("You're booked for %(name)s!") % {"name": state.for_name}
             state.flow_reset()
             return (
-                f"{done} {data['appointment_type']} on {long_text(data['start'])} with "
-                f"{data['provider']}. See you then!"
+                done
+                + " "
+                + _("%(type)s on %(when)s with %(provider)s. See you then!")
+                % {
+                    "type": data["appointment_type"],
+                    "when": long_text(data["start"]),
+                    "provider": data["provider"],
+                }
             )
         if result.error in ("slot_taken", "invalid_slot"):
             state.offered = []
-            return "Sorry, that time was just taken. " + self.offer()
+            return _("Sorry, that time was just taken.") + " " + self.offer()
         if result.error == "patient_busy":
             state.offered = []
             return "You already have an appointment at that time. " + self.offer()
@@ -269,19 +283,32 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
     def change_next(self) -> str:
         state = self.state
         appointment = state.appointment or {}
-        what = f"{appointment['appointment_type']} on {appointment['start_text']}"
+        what = _("%(type)s on %(when)s") % {
+            "type": appointment["appointment_type"],
+            "when": appointment["start_text"],
+        }
         if state.flow == "cancel":
             return self.ask(
                 "cancel_confirm",
-                f"Cancel your {what} with {appointment['provider']}? "
-                "Reply yes to cancel it or no to keep it.",
+                _(
+                    "Cancel your %(what)s with %(provider)s? Reply yes to cancel it or no to "
+                    "keep it."
+                )
+                % {"what": what, "provider": appointment["provider"]},
             )
         state.appointment_type = appointment["appointment_type"]
         if not state.when and not state.chosen:
             return self.ask(
                 "when",
-                f"Your {appointment['appointment_type']} is {appointment['start_text']} with "
-                f"{appointment['provider']}. What day and time would work better?",
+                _(
+                    "Your %(type)s is %(when)s with %(provider)s. What day and time would work "
+                    "better?"
+                )
+                % {
+                    "type": appointment["appointment_type"],
+                    "when": appointment["start_text"],
+                    "provider": appointment["provider"],
+                },
             )
         return self.slot_next()
 
@@ -293,10 +320,13 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             answer = True
         if answer is None:
             return None
-        what = f"{appointment['appointment_type']} on {appointment['start_text']}"
+        what = _("%(type)s on %(when)s") % {
+            "type": appointment["appointment_type"],
+            "when": appointment["start_text"],
+        }
         if answer is False:
             state.flow_reset()
-            return f"OK, I've kept your {what}. Anything else I can help with?"
+            return _("OK, I've kept your %(what)s. Anything else I can help with?") % {"what": what}
         result = self.tool(
             ToolName.CANCEL_APPOINTMENT,
             appointment_id=appointment["appointment_id"],
@@ -306,8 +336,10 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             return self.trouble(result)
         state.flow_reset()
         state.appointment_type = appointment["appointment_type"]
-        return f"Done, your {what} is cancelled. " + self.ask(
-            "book_instead", "Would you like to book a new time?"
+        return (
+            _("Done, your %(what)s is cancelled.") % {"what": what}
+            + " "
+            + self.ask("book_instead", _("Would you like to book a new time?"))
         )
 
     def step_book_instead(self, text: str, raw: str) -> str | None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.utils.translation import gettext as _
+
 from lexi.engines.offline.appointments import AppointmentSteps
 from lexi.engines.offline.understand import (
     ALSO_RIGHT_AFTER,
@@ -54,7 +56,7 @@ class Turn(AppointmentSteps):
             intent = Intent.CANCEL
         if intent is Intent.STOP and (state.flow or state.awaiting):
             state.flow_reset()
-            return "No problem, I've stopped there. Anything else I can help with?"
+            return _("No problem, I've stopped there. Anything else I can help with?")
         if intent is Intent.CANCEL and state.flow != "cancel" and self._cancel_meant(text):
             return self._beside(text, self.change_start("cancel", text))
         if intent is Intent.RESCHEDULE and state.flow != "reschedule":
@@ -125,4 +127,4 @@ class Turn(AppointmentSteps):
         if self.state.flow in ("reschedule", "cancel"):
             return self.change_next()
         self.state.flow_reset()
-        return "How else can I help?"
+        return _("How else can I help?")

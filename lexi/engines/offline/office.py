@@ -7,6 +7,9 @@ import re
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from lexi.engines.offline.dates import when_parse
 from lexi.engines.offline.slots import slot_keep
 from lexi.engines.offline.turn import OFFER_COUNT, TurnBase
@@ -21,12 +24,12 @@ from lexi.tools.names import ToolName
 
 __all__ = ["OfficeSteps"]
 
-EMERGENCY_GUIDANCE = (
+EMERGENCY_GUIDANCE = gettext_lazy(
     "I'm sorry! If you have trouble breathing or swallowing, or bleeding that won't stop, "
     "call 911 now."
 )
-KNOCKED_OUT_GUIDANCE = "Keep the tooth in milk; don't scrub it."
-CALL_911_NOW = (
+KNOCKED_OUT_GUIDANCE = gettext_lazy("Keep the tooth in milk; don't scrub it.")
+CALL_911_NOW = gettext_lazy(
     "If you are having trouble breathing or swallowing, call 911 or go to the nearest "
     "emergency room now."
 )
@@ -39,9 +42,10 @@ def _sentence(text: str) -> str:
 def _day_status(day: date, status: dict[str, Any]) -> str:
     named = f"{day:%a %b} {day.day}"
     if status.get("open"):
-        return f"Yes, we're open on {named}."
+        return _("Yes, we're open on %(day)s.") % {"day": named}
     reason = status.get("closed_for")
-    return f"We're closed on {named}" + (f" ({reason})." if reason else ".")
+    closed = _("We're closed on %(day)s") % {"day": named}
+    return closed + (f" ({reason})." if reason else ".")
 
 
 NO_APPOINTMENTS = "I don't see any upcoming appointments for this number. Want to book one?"
@@ -55,25 +59,25 @@ class OfficeSteps(TurnBase):
         elif intent is Intent.INSURANCE:
             answer = self.insurance()
         elif intent is Intent.DIAGNOSIS:
-            answer = "I can't give a diagnosis or medical advice by text, but a dentist can."
+            answer = _("I can't give a diagnosis or medical advice by text, but a dentist can.")
             if not state.awaiting:
-                return answer + " " + self.ask("book_instead", "Would you like to book a visit?")
+                return answer + " " + self.ask("book_instead", _("Would you like to book a visit?"))
         elif intent is Intent.GREETING:
-            answer = "Hi!"
+            answer = _("Hi!")
         elif intent is Intent.THANKS:
             if not state.awaiting:
                 self.small_talk = True
-                return "You're welcome! Text us anytime."
-            answer = "You're welcome!"
+                return _("You're welcome! Text us anytime.")
+            answer = _("You're welcome!")
         elif intent is Intent.APPOINTMENTS:
             answer = ""
         else:
             self.stalled = True
             if state.awaiting:
-                question = re.sub(r"^Sorry, [^.?!]*[.?!]\s*", "", self.reprompt())
-                return f"Sorry, I didn't catch that. {question}"
+                question = re.sub(r"^(Sorry|Lo siento), [^.?!]*[.?!]\s*", "", self.reprompt())
+                return _("Sorry, I didn't catch that.") + " " + question
             self.small_talk = True
-            return (
+            return _(
                 "I can help with appointments and questions about our office. "
                 "What can I do for you?"
             )
@@ -81,12 +85,14 @@ class OfficeSteps(TurnBase):
             return f"{answer} {self.reprompt()}".strip()
         if intent is Intent.GREETING:
             self.small_talk = True
-            return "Hi! How can I help you today?"
+            return _("Hi! How can I help you today?")
         return answer
 
     def insurance(self) -> str:
-        call = f" Our team can help at {self.office_phone()}." if self.office_phone() else ""
-        return f"I can't quote prices or insurance coverage by text.{call}"
+        answer = _("I can't quote prices or insurance coverage by text.")
+        if self.office_phone():
+            answer += " " + _("Our team can help at %(phone)s.") % {"phone": self.office_phone()}
+        return answer
 
     def side_answer(self, text: str) -> str:
         """The answer to an office or insurance question asked beside a request, or ""."""
@@ -112,14 +118,20 @@ class OfficeSteps(TurnBase):
         for topic in topics:
             if topic == "hours":
                 hours = " ".join(str(data.get("office_hours") or "").split())[:150]
-                parts.append(_sentence(f"Our hours: {hours}") if hours else f"Please call {phone}.")
+                parts.append(
+                    _sentence(_("Our hours: %(hours)s") % {"hours": hours})
+                    if hours
+                    else _("Please call %(phone)s.") % {"phone": phone}
+                )
             elif topic == "address":
                 address = data.get("address")
                 parts.append(
-                    _sentence(f"We're at {address}") if address else f"Please call {phone}."
+                    _sentence(_("We're at %(address)s") % {"address": address})
+                    if address
+                    else _("Please call %(phone)s.") % {"phone": phone}
                 )
             elif topic == "phone":
-                parts.append(f"You can call us at {phone}.")
+                parts.append(_("You can call us at %(phone)s.") % {"phone": phone})
             elif topic == "website":
                 website = data.get("website")
                 parts.append(f"Our website is {website}." if website else f"Call us at {phone}.")
@@ -135,15 +147,17 @@ class OfficeSteps(TurnBase):
     def human(self) -> str:
         self.state.flow_reset()
         self.handoff("Patient asked to talk to a person")
-        call = f" You can also call us at {self.office_phone()}." if self.office_phone() else ""
-        return f"Sure. I've asked our team to get back to you shortly.{call}"
+        answer = _("Sure. I've asked our team to get back to you shortly.")
+        if self.office_phone():
+            answer += " " + _("You can also call us at %(phone)s.") % {"phone": self.office_phone()}
+        return answer
 
     def emergency(self, text: str) -> str:
         state = self.state
         self.call_911 = life_threatening(text)
-        parts = [CALL_911_NOW if self.call_911 else EMERGENCY_GUIDANCE]
+        parts = [str(CALL_911_NOW if self.call_911 else EMERGENCY_GUIDANCE)]
         if re.search(r"\bknocked\b|\bfell out\b", text):
-            parts.append(KNOCKED_OUT_GUIDANCE)
+            parts.append(str(KNOCKED_OUT_GUIDANCE))
         emergency_type = self.emergency_type()
         slot = None
         if emergency_type:
@@ -155,20 +169,24 @@ class OfficeSteps(TurnBase):
         self.handoff(
             "Emergency: the patient reports urgent dental symptoms", keep_answering=slot is not None
         )
-        parts.append("I've alerted our team.")
+        parts.append(_("I've alerted our team."))
         state.flow_reset()
         if slot is None or emergency_type is None:
-            call = f" at {self.office_phone()}" if self.office_phone() else ""
-            parts.append(f"Please call us{call} so we can see you as soon as possible.")
+            if self.office_phone():
+                parts.append(
+                    _("Please call us at %(phone)s so we can see you as soon as possible.")
+                    % {"phone": self.office_phone()}
+                )
+            else:
+                parts.append(_("Please call us so we can see you as soon as possible."))
             return " ".join(parts)
         state.flow = "book"
         state.appointment_type = emergency_type
         state.offered = [slot_keep(slot)]
         state.chosen = state.offered[0]
-        question = (
-            f"Earliest emergency visit: {slot['start_text']} with {slot['provider']}. "
-            "Want me to book it?"
-        )
+        question = _(
+            "Earliest emergency visit: %(when)s with %(provider)s. Want me to book it?"
+        ) % {"when": slot["start_text"], "provider": slot["provider"]}
         return " ".join([*parts, self.ask("confirm", question)])
 
     def appointments_tell(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from lexi.engines.offline.dates import dob_parse, index_pick
 from lexi.engines.offline.turn import TurnBase, names_list
 from lexi.engines.offline.understand import intent_detect, name_parse, yes_no
@@ -36,10 +38,16 @@ class PatientSteps(TurnBase):
             return self._family_member()
         if len(state.candidates) > 1:
             names = names_list([c["first_name"] for c in state.candidates])
-            return self.ask("patient", f"I see {names} on this number. Who is the visit for?")
+            return self.ask(
+                "patient",
+                _("I see %(names)s on this number. Who is the visit for?") % {"names": names},
+            )
         return self.ask(
             "first_name",
-            "I don't see this number in our records yet. What's the patient's first and last name?",
+            _(
+                "I don't see this number in our records yet. What's the patient's first and "
+                "last name?"
+            ),
         )
 
     def _family_member(self) -> str | None:
@@ -76,7 +84,8 @@ class PatientSteps(TurnBase):
             matches = [state.candidates[index]] if index is not None else []
         if len(matches) == 1:
             self._patient_set(matches[0])
-            return f"Thanks, {matches[0]['first_name']}! {self.flow_next()}"
+            thanks = _("Thanks, %(name)s!") % {"name": matches[0]["first_name"]}
+            return f"{thanks} {self.flow_next()}"
         if re.search(r"\bnew\b|\bsomeone else\b|\bnot (listed|there)\b|\bneither\b", text):
             return self.ask("first_name", "Sure. What's the patient's first and last name?")
         first, last = name_parse(raw)
@@ -107,18 +116,22 @@ class PatientSteps(TurnBase):
                 return None
             self.stalled = True
             return self.ask(
-                "dob", "Sorry, I couldn't read that. What's the date of birth, like 3/14/1985?"
+                "dob", _("Sorry, I couldn't read that. What's the date of birth, like 3/14/1985?")
             )
         return self._registration_next(raw)
 
     def _registration_next(self, raw: str) -> str:
         state = self.state
         if not state.reg_last:
-            return self.ask("last_name", f"Thanks, {state.reg_first}. And the last name?")
+            return self.ask(
+                "last_name", _("Thanks, %(name)s. And the last name?") % {"name": state.reg_first}
+            )
         born = dob_parse(raw, today=self.today)
         if born is None:
             return self.ask(
-                "dob", f"Thanks, {state.reg_first}. What's the date of birth? (e.g. 3/14/1985)"
+                "dob",
+                _("Thanks, %(name)s. What's the date of birth? (e.g. 3/14/1985)")
+                % {"name": state.reg_first},
             )
         result = self.tool(
             ToolName.REGISTER_PATIENT,
@@ -136,4 +149,7 @@ class PatientSteps(TurnBase):
         state.candidates.append({k: patient.get(k) for k in _PATIENT_KEYS})
         self._patient_set(patient)
         state.reg_first = state.reg_last = ""
-        return f"Thanks, {patient['first_name']}, you're in our records now. {self.flow_next()}"
+        recorded = _("Thanks, %(name)s, you're in our records now.") % {
+            "name": patient["first_name"]
+        }
+        return f"{recorded} {self.flow_next()}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from lexi.engines.offline.dates import When, choice_pick, when_parse
 from lexi.engines.offline.turn import OFFER_COUNT, TurnBase, names_list
 from lexi.engines.offline.understand import wants_earlier, wants_later, yes_no
@@ -177,7 +179,7 @@ class SlotSteps(TurnBase):
             return self.offer_instead(when)
         state.offered = []
         state.when = None
-        return self.ask("when", "No problem. What day or time would work better?")
+        return self.ask("when", _("No problem. What day or time would work better?"))
 
     def offer_instead(self, when: When) -> str:
         """Another day or time than the one offered: it amends the preference, offer afresh."""
@@ -209,7 +211,8 @@ class SlotSteps(TurnBase):
                 state.chosen = state.offered[0]
                 return self.ask(
                     "confirm",
-                    f"{exact['start_text']} with {exact['provider']} is open. Want me to book it?",
+                    _("%(when)s with %(provider)s is open. Want me to book it?")
+                    % {"when": exact["start_text"], "provider": exact["provider"]},
                 )
         if not slots:
             start = when.start or self.today
@@ -220,17 +223,20 @@ class SlotSteps(TurnBase):
             if not slots:
                 state.flow_reset()
                 self.handoff("No openings found for the patient's request")
-                return (
+                return _(
                     "Sorry, I don't see any openings soon. I've asked our team to reach out "
                     "to find you a time."
                 )
-            prefix = "I don't have anything then. "
+            prefix = _("I don't have anything then.") + " "
         state.offered = [slot_keep(s) for s in slots[:OFFER_COUNT]]
         lines = " ".join(
-            f"{i}) {s['start_text']} with {s['provider']}"
+            f"{i}) "
+            + _("%(when)s with %(provider)s") % {"when": s["start_text"], "provider": s["provider"]}
             for i, s in enumerate(state.offered, start=1)
         )
-        return prefix + self.ask("slot", f"I have: {lines}. Which works best?")
+        return prefix + self.ask(
+            "slot", _("I have: %(lines)s. Which works best?") % {"lines": lines}
+        )
 
     def _search(
         self, when: When, *, start: date | None = None, start_time: str | None = None
@@ -259,7 +265,7 @@ class SlotSteps(TurnBase):
         """The slots the patient did not rule out; searching on past ruled-out days (a week)."""
         allowed = [s for s in slots if when.allows(datetime.fromisoformat(s["start"]))]
         last_day = when.end or self.today + timedelta(days=SKIP_SEARCH_DAYS)
-        for _ in range(SKIP_SEARCH_DAYS):
+        for _attempt in range(SKIP_SEARCH_DAYS):
             if allowed or not slots:
                 return allowed
             day = datetime.fromisoformat(slots[-1]["start"]).date() + timedelta(days=1)
