@@ -208,6 +208,20 @@ CASES = [
         booked=[("Ana", "Checkup", "2026-12-01 15:00", "Dr. Molar")],
     ),
     Case(
+        "a_change_of_mind_about_who_the_visit_is_for_keeps_the_rest",
+        [
+            "I'd like a cleaning tomorrow morning",
+            "actually it's for my son Max",
+            "5/6/2015",
+            "1",
+            "yes",
+        ],
+        ANA,
+        booked=[("Max", "Cleaning", "2026-12-01 08:00", "Dr. Molar")],
+        registered=[("Max", "Lopez", "2015-05-06")],
+        says=[(1, "I'll add Max Lopez")],
+    ),
+    Case(
         "an_insurance_question_and_a_booking_get_both",
         ["do you take Delta? if so book me a cleaning", "tomorrow morning", "the first one", "yes"],
         ANA,

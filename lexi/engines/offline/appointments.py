@@ -87,6 +87,19 @@ class AppointmentSteps(PatientSteps, SlotSteps, OfficeSteps):
             state.when = when_merge(state.when, when).as_state()
         return f"Sure, a {picked} then. " + self.book_next()
 
+    def person_switch(self, text: str) -> str | None:
+        """A change of mind about who the visit is for, mid-booking: the rest stays."""
+        state = self.state
+        someone = someone_named(self.raw)
+        if someone is None or not has(text, r"\bactually\b|\binstead\b|\bit is for\b|\bfor my\b"):
+            return None
+        if someone.name and someone.name == state.for_name:
+            return None
+        state.for_relation, state.for_name = someone.relation, someone.name
+        state.patient_id = state.patient_name = ""
+        state.chosen, state.confirmed = None, False
+        return self.book_next()
+
     def _harvest(self, text: str) -> None:
         """Take whatever type and day/time preference this text gives."""
         state = self.state

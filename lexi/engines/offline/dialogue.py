@@ -50,6 +50,8 @@ class Turn(AppointmentSteps):
             return self.human()
         if state.flow == "book" and (switched := self.type_switch(text)) is not None:
             return switched  # "make it a checkup instead"
+        if state.flow == "book" and (switched := self.person_switch(text)) is not None:
+            return switched  # "actually it's for my son Max"
         if state.awaiting == "repeat" and (answer := self.step_repeat(text, raw)) is not None:
             return answer  # "move it" answers the question, it does not start over
         if intent is Intent.STOP and state.flow == "cancel" and "cancel" in text:
