@@ -6,6 +6,7 @@ first text that clearly shows one and keeps it; a short "ok" or "1" shows none.
 
 import re
 import unicodedata
+from typing import Any
 
 SPANISH = "es"
 ENGLISH = "en"
@@ -162,6 +163,11 @@ def _words(text: str) -> list[str]:
     plain = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(c for c in plain if not unicodedata.combining(c))
     return re.findall(r"[a-z]+", plain)
+
+
+def conversation_language_of(conversation: Any) -> str:
+    """The language the clinic writes to this conversation's patient in (English by default)."""
+    return str((conversation.metadata or {}).get("language") or ENGLISH)
 
 
 def conversation_language(*, metadata: dict | None, text: str) -> str | None:

@@ -147,6 +147,7 @@ def conversation_open(
     Returns (conversation, created).
     """
     last_error: IntegrityError | None = None
+    carried: dict[str, Any] = {}  # what a new conversation keeps of the one it follows
     for _attempt in range(_OPEN_ATTEMPTS):
         try:
             # get_or_create inserts inside its own savepoint and re-reads on a conflict; what
@@ -161,7 +162,7 @@ def conversation_open(
                     "to_number": to_number,
                     "direction": Conversation.Direction.INBOUND,
                     "start_timestamp": timezone.now(),
-                    "metadata": metadata or {},
+                    "metadata": {**carried, **(metadata or {})},
                 },
             )
         except IntegrityError as exc:
@@ -169,6 +170,9 @@ def conversation_open(
             continue
         if not created and quiet_after is not None and _quiet_for(conversation) > quiet_after:
             conversation_complete(conversation=conversation)
+            # The patient's language outlives the thread (a reminder days later is in it too).
+            language = (conversation.metadata or {}).get("language")
+            carried = {"language": language} if language else {}
             continue
         conversation.organization = organization  # the caller's, not re-read
         return conversation, created

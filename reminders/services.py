@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from booking.models import Appointment
+from conversations.language import conversation_language_of
 from conversations.models import Channel, Conversation, Message
 from conversations.services import conversation_open
 from reminders.models import Reminder, ReminderPolicy
@@ -30,6 +31,7 @@ from reminders.texts import (
     VisitWords,
     change_notice_text,
     reminder_render,
+    reminder_template,
     visit_words,
 )
 from sms.inbound import sms_session_id
@@ -141,7 +143,6 @@ def reminder_send(
     """
     scope_required(organization)
     appointment = reminder.appointment
-    body = reminder_render(policy.template, appointment_words(appointment=appointment))
     try:
         if not clinic_number:
             raise SendRefused(SKIP_NO_NUMBER)
@@ -151,6 +152,9 @@ def reminder_send(
                 patient_phone=appointment.patient.phone,
                 clinic_number=clinic_number,
             )
+            with translation.override(conversation_language_of(conversation)):
+                words = appointment_words(appointment=appointment)
+                body = reminder_render(reminder_template(policy.template), words)
             message = sms_send(
                 organization=organization,
                 conversation=conversation,
@@ -232,13 +236,14 @@ def appointment_change_notify(
     clinic_number = clinic_sms_number(organization=organization)
     if not clinic_number:
         raise SendRefused(SKIP_NO_NUMBER)
-    body = change_notice_text(kind, appointment_words(appointment=appointment))
     with transaction.atomic():
         conversation = patient_conversation(
             organization=organization,
             patient_phone=appointment.patient.phone,
             clinic_number=clinic_number,
         )
+        with translation.override(conversation_language_of(conversation)):
+            body = change_notice_text(kind, appointment_words(appointment=appointment))
         return sms_send(
             organization=organization,
             conversation=conversation,

@@ -2,10 +2,15 @@
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
-DEFAULT_REMINDER_TEMPLATE = (
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from tenants.clock import clock_for_patient, day_for_patient
+
+DEFAULT_REMINDER_TEMPLATE = gettext_noop(
     "Hi {first_name}, this is {clinic}: a reminder of your {visit_type} with {provider} on "
     "{date} at {time}. Reply C to confirm or R to reschedule. To cancel, reply CANCEL VISIT."
 )
@@ -71,16 +76,14 @@ class VisitWords:
 def visit_words(
     *, first_name: str, clinic: str, visit_type: str, provider: str, start: datetime
 ) -> VisitWords:
-    """`start` must already be in the clinic's timezone."""
-    hour = start.hour % 12 or 12
-    meridiem = "AM" if start.hour < 12 else "PM"
+    """`start` must already be in the clinic's timezone; written in the active language."""
     return VisitWords(
         first_name=first_name,
         clinic=clinic,
         visit_type=visit_type.lower(),
         provider=provider,
-        date=f"{start:%a} {start:%b} {start.day}",
-        time=f"{hour}:{start:%M} {meridiem}",
+        date=day_for_patient(start),
+        time=clock_for_patient(start),
     )
 
 
@@ -89,25 +92,42 @@ def reminder_render(template: str, words: VisitWords) -> str:
 
 
 def confirmation_text(words: VisitWords) -> str:
-    return (
-        f"Thanks, {words.first_name}! Your {words.visit_type} on {words.date} at {words.time} "
-        "is confirmed. See you then!"
-    )
+    return _(
+        "Thanks, %(first_name)s! Your %(visit_type)s on %(date)s at %(time)s is confirmed. "
+        "See you then!"
+    ) % asdict(words)
+
+
+def reminder_template(template: str) -> str:
+    """The clinic's reminder text; the default one in the patient's language."""
+    return _(DEFAULT_REMINDER_TEMPLATE) if template == DEFAULT_REMINDER_TEMPLATE else template
 
 
 def change_notice_text(kind: str, words: VisitWords) -> str:
     """The short text for a visit staff booked, moved or cancelled."""
-    when = f"{words.date} at {words.time}"
+    values = asdict(words)
     if kind == "cancelled":
         return (
-            f"{words.clinic}: your {words.visit_type} on {when} is cancelled. Reply here to book "
-            "a new time."
+            _(
+                "%(clinic)s: your %(visit_type)s on %(date)s at %(time)s is cancelled. "
+                "Reply here to book a new time."
+            )
+            % values
         )
-    done = "is booked" if kind == "booked" else "has moved to"
-    on = " for" if kind == "booked" else ""
+    if kind == "booked":
+        return (
+            _(
+                "%(clinic)s: your %(visit_type)s with %(provider)s is booked for %(date)s at "
+                "%(time)s. Reply here if you need to change it."
+            )
+            % values
+        )
     return (
-        f"{words.clinic}: your {words.visit_type} with {words.provider} {done}{on} {when}. "
-        "Reply here if you need to change it."
+        _(
+            "%(clinic)s: your %(visit_type)s with %(provider)s has moved to %(date)s at %(time)s. "
+            "Reply here if you need to change it."
+        )
+        % values
     )
 
 
@@ -115,7 +135,7 @@ CONFIRM = "confirm"
 RESCHEDULE = "reschedule"
 CANCEL = "cancel"
 
-_CONFIRM_WORDS = frozenset({"c", "confirm", "confirmed", "yes", "y"})
+_CONFIRM_WORDS = frozenset({"c", "confirm", "confirmed", "yes", "y", "si", "sí", "confirmo"})
 _RESCHEDULE_WORDS = frozenset({"r", "reschedule"})
 _THUMBS_UP = "\U0001f44d"
 # Skin tones and the emoji variation selector leave a thumbs-up a thumbs-up.

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from conversations.language import ENGLISH, conversation_language
+from conversations.language import conversation_language, conversation_language_of
 from conversations.models import Channel, Conversation, Message
 from conversations.segments import sms_segments
 from conversations.selectors import message_for_provider_id
@@ -35,7 +35,7 @@ class StoredText:
     @property
     def language(self) -> str:
         """What Lexi's own texts to this patient are written in (the conversation's language)."""
-        return str((self.conversation.metadata or {}).get("language") or ENGLISH)
+        return conversation_language_of(self.conversation)
 
 
 def inbound_store(*, organization: Organization, inbound: InboundSms) -> StoredText:

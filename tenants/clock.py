@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 
 from django.utils.translation import get_language
 
-__all__ = ["time_for_patient", "time_for_staff"]
+__all__ = ["clock_for_patient", "day_for_patient", "time_for_patient", "time_for_staff"]
 
 
 _ES_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
@@ -24,7 +24,7 @@ def time_for_patient(value: datetime, *, tz: tzinfo | None = None, long: bool = 
     (long: 'martes 1 de dic a las 10:00').
     """
     local = value.astimezone(tz) if tz is not None else value
-    if (get_language() or "").startswith("es"):
+    if _spanish():
         day_name = _ES_DAYS[local.weekday()]
         month = _ES_MONTHS[local.month - 1]
         if long:
@@ -34,6 +34,25 @@ def time_for_patient(value: datetime, *, tz: tzinfo | None = None, long: bool = 
     meridiem = "AM" if local.hour < 12 else "PM"
     day = f"{local:%A}," if long else f"{local:%a}"
     return f"{day} {local:%b} {local.day} at {hour}:{local:%M} {meridiem}"
+
+
+def day_for_patient(local: datetime) -> str:
+    """'Tue Dec 1' ('mar 1 dic' in Spanish) of a wall-clock time."""
+    if _spanish():
+        return f"{_ES_DAYS[local.weekday()][:3]} {local.day} {_ES_MONTHS[local.month - 1]}"
+    return f"{local:%a} {local:%b} {local.day}"
+
+
+def clock_for_patient(local: datetime) -> str:
+    """'10:00 AM' ('10:00' in Spanish) of a wall-clock time."""
+    if _spanish():
+        return f"{local:%H:%M}"
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def _spanish() -> bool:
+    return (get_language() or "").startswith("es")
 
 
 def time_for_staff(value: datetime, *, tz: tzinfo, full: bool = False) -> str:

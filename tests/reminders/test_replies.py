@@ -210,3 +210,24 @@ def test_in_the_queued_mode_the_worker_starts_rescheduling_the_reminded_visit(
     assert inline == ""
     [worker_reply] = outbox
     assert worker_reply.body.endswith("What day and time would work better?")
+
+
+def test_a_spanish_speaking_patient_is_reminded_and_confirmed_in_spanish(
+    client, clinic, book, sweep, outbox
+):
+    with time_machine.travel(REMINDED - timedelta(days=3), tick=False):
+        say(client, "Hola, buenos días, tengo una pregunta")
+    visit = book(VISIT)
+    sweep(REMINDED)
+
+    [reminder] = [sent.body for sent in outbox]
+    with time_machine.travel(REMINDED + timedelta(minutes=1), tick=False):
+        reply = say(client, "sí")
+
+    assert reminder.startswith("Hola Ann, le escribimos de")
+    assert "el jue 10 dic a las 10:00" in reminder
+    assert reply == (
+        "¡Gracias, Ann! Su cita de cleaning del jue 10 dic a las 10:00 está confirmada. "
+        "¡Le esperamos!"
+    )
+    assert visit_now(clinic, visit).confirmed_at is not None

@@ -125,7 +125,7 @@ def test_a_visit_is_booked_and_cancelled_in_spanish(client, clinic_a, time_machi
     assert replies[5].startswith("¿Cancelo su Cleaning del jue 3 dic a las 08:00")
     assert "está cancelada" in replies[6]
     with tenant_scope(clinic_a):
-        visit = Appointment.objects.get()
+        visit = Appointment.objects.select_related("patient").get()
     assert visit.status == "cancelled"
     assert (visit.patient.first_name, visit.patient.last_name) == ("Lucía", "Fernández")
 
