@@ -151,6 +151,7 @@ def report_turns(data: dict[str, Any], misses: list[str]) -> None:
                 f"{r['queries_median']:g} (max {r['queries_max']}) {mark(ok)}",
                 f"{r['begin_commit_median']:g}",
                 f"{r['set_config_median']:g}",
+                f"{r.get('round_trips_median', 0):g}",
                 r["ms_median"],
                 ", ".join(r["engines"]),
             ]
@@ -161,8 +162,9 @@ def report_turns(data: dict[str, Any], misses: list[str]) -> None:
             "history",
             "clinic",
             "SQL statements",
-            "BEGIN/COMMIT",
+            "BEGIN/COMMIT/SAVEPOINT",
             "set_config",
+            "round trips",
             "ms median",
             "engine",
         ],

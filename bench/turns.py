@@ -175,6 +175,10 @@ def per_turn_cost(lengths: list[int], *, turns: int) -> list[dict[str, Any]]:
                         s.transaction_statements for s in samples
                     ),
                     "set_config_median": statistics.median(s.set_config for s in samples),
+                    # Every wait on the database: statements, BEGIN/COMMIT/SAVEPOINT, set_config.
+                    "round_trips_median": statistics.median(
+                        s.queries + s.set_config for s in samples
+                    ),
                     "commits_median": statistics.median(s.commits for s in samples),
                     "ms_median": median_ms([s.seconds for s in samples]),
                     "ms_max": ms(max(s.seconds for s in samples)),
