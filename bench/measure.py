@@ -1,13 +1,15 @@
 """In-process measuring: Django set up once, queries and database round trips counted.
 
 `CaptureQueriesContext` sees the statements Django runs; the tenant backend also sends
-`set_config` for row-level security on the raw cursor (tenants/postgresql/base.py), and every
-transaction ends in a COMMIT. `RoundTrips` counts those too, so the figures are what the
-database actually receives.
+BEGIN, `set_config` for row-level security and savepoints (tenants/postgresql/base.py), and
+every transaction ends in a COMMIT. `RoundTrips` counts the `set_config` calls and commits;
+`WireTrace` (tenants/postgresql/wire.py) reads libpq's protocol trace and counts the round trips
+themselves: each time the client sent messages and then waited for the server's answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
@@ -17,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tenants.postgresql.wire import WireTrace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +41,8 @@ class Counted:
     set_config: int
     commits: int
     transaction_statements: int = 0
+    round_trips: int = 0
+    cpu_seconds: float = 0.0
     sql: list[str] = field(default_factory=list)
 
     @property
@@ -46,7 +52,7 @@ class Counted:
 
 
 class RoundTrips:
-    """Counts the tenant backend's set_config calls and commits on the default connection."""
+    """Counts `set_config` statements and commits on the default connection."""
 
     def __init__(self) -> None:
         from django.db import connection
@@ -57,39 +63,46 @@ class RoundTrips:
 
     @contextmanager
     def counting(self) -> Iterator[None]:
-        connection = self.connection
-        original_apply = connection.rls_apply if hasattr(connection, "rls_apply") else None
-        original_commit = connection._commit
+        from psycopg import Cursor
 
-        def rls_apply(*args: Any, **kwargs: Any) -> Any:
-            self.set_config += 1
-            assert original_apply is not None  # noqa: S101 -- only patched when present
-            return original_apply(*args, **kwargs)
+        connection = self.connection
+        original_commit = connection._commit
+        original_execute = Cursor.execute
 
         def commit(*args: Any, **kwargs: Any) -> Any:
             self.commits += 1
             return original_commit(*args, **kwargs)
 
-        if original_apply is not None:
-            connection.rls_apply = rls_apply
+        def execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(query, str) and "set_config('lexi.organization_ids'" in query:
+                self.set_config += 1
+            return original_execute(cursor, query, *args, **kwargs)
+
         connection._commit = commit
+        Cursor.execute = execute  # type: ignore[method-assign,assignment]
         try:
             yield
         finally:
-            if original_apply is not None:
-                del connection.rls_apply
             del connection._commit
+            Cursor.execute = original_execute  # type: ignore[method-assign]
 
 
-def counted(action: Callable[[], Any], *, keep_sql: bool = False) -> tuple[Any, Counted]:
-    """Run `action` once; its result, wall time, queries, set_config calls and commits."""
+def counted(
+    action: Callable[[], Any], *, keep_sql: bool = False, trace: bool = False
+) -> tuple[Any, Counted]:
+    """Run `action` once; its result, wall and CPU time, queries, set_config calls and commits,
+    and with `trace` the round trips (tracing costs time: don't time a traced run)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     trips = RoundTrips()
-    with CaptureQueriesContext(connection) as captured, trips.counting():
+    wire = WireTrace(connection)
+    tracing = wire.tracing() if trace else contextlib.nullcontext()
+    with CaptureQueriesContext(connection) as captured, trips.counting(), tracing:
         started = time.perf_counter()
+        cpu_started = time.process_time()
         result = action()
+        cpu = time.process_time() - cpu_started
         elapsed = time.perf_counter() - started
     everything = [q["sql"] for q in captured.captured_queries]
     return result, Counted(
@@ -97,6 +110,8 @@ def counted(action: Callable[[], Any], *, keep_sql: bool = False) -> tuple[Any, 
         queries=len(everything),
         set_config=trips.set_config,
         commits=trips.commits,
+        round_trips=wire.round_trips,
+        cpu_seconds=cpu,
         transaction_statements=sum(1 for sql in everything if is_transaction_control(sql)),
         sql=everything if keep_sql else [],
     )

@@ -151,7 +151,8 @@ def per_turn_cost(lengths: list[int], *, turns: int) -> list[dict[str, Any]]:
     for length in lengths:
         for to_number in env.DEMO_NUMBERS:
             conversation, sender = conversation_with_history(to_number=to_number, length=length)
-            samples = []
+            samples: list[Any] = []
+            traced: list[Any] = []
             engines = set()
             for index in range(turns):
                 text = TURN_TEXTS[index % len(TURN_TEXTS)]
@@ -160,30 +161,34 @@ def per_turn_cost(lengths: list[int], *, turns: int) -> list[dict[str, Any]]:
                         turn_post, client, sender=sender, to_number=to_number, text=text
                     ),
                     keep_sql=length == lengths[-1] and index == 0,
+                    trace=index % 2 == 0,  # every text is both traced and timed
                 )
-                samples.append(cost)
+                (traced if index % 2 == 0 else samples).append(cost)
                 meta = last_reply_metadata(conversation)
                 engines.add(engine_label(meta))
             rows.append(
                 {
                     "history": length,
                     "clinic": to_number,
-                    "turns": len(samples),
-                    "queries_median": statistics.median(s.statements for s in samples),
-                    "queries_max": max(s.statements for s in samples),
+                    "turns": len(samples) + len(traced),
+                    "queries_median": statistics.median(s.statements for s in [*samples, *traced]),
+                    "queries_max": max(s.statements for s in [*samples, *traced]),
                     "begin_commit_median": statistics.median(
                         s.transaction_statements for s in samples
                     ),
-                    "set_config_median": statistics.median(s.set_config for s in samples),
-                    # Every wait on the database: statements, BEGIN/COMMIT/SAVEPOINT, set_config.
-                    "round_trips_median": statistics.median(
-                        s.queries + s.set_config for s in samples
+                    "set_config_median": statistics.median(
+                        s.set_config for s in [*samples, *traced]
                     ),
+                    # Every wait on the database, read from libpq's protocol trace.
+                    "round_trips_median": statistics.median(s.round_trips for s in traced),
+                    "round_trips_max": max(s.round_trips for s in traced),
+                    # This process's CPU (Django, the engine, psycopg), not PostgreSQL's.
+                    "cpu_ms_median": median_ms([s.cpu_seconds for s in samples]),
                     "commits_median": statistics.median(s.commits for s in samples),
                     "ms_median": median_ms([s.seconds for s in samples]),
                     "ms_max": ms(max(s.seconds for s in samples)),
                     "engines": sorted(engines),
-                    "sql": next((s.sql for s in samples if s.sql), []),
+                    "sql": next((s.sql for s in traced if s.sql), []),
                 }
             )
     return rows
