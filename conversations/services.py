@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from conversations.models import Conversation, Message, ToolCall
+from conversations.statements import hot_path_sql, message_insert_counted
 from conversations.tasks import attention_alert_enqueue
 from tenants.models import Organization
 
@@ -26,13 +27,15 @@ def message_log(
     fell_back: bool = False,
     delivery_status: str = "",
     sent_by: Any = None,
+    answered: tuple[str, list[int]] | None = None,
 ) -> Message:
-    """Store a message and bump the conversation's counter and preview in one UPDATE.
+    """Store a message and bump the conversation's counter and preview in the same statement.
 
-    `conversation_metadata` keys are merged into the conversation's metadata in that UPDATE.
+    `conversation_metadata` keys are merged into the conversation's metadata there too, and
+    `answered` (outcome, message ids) sets the outcome of the messages this one answers.
     """
     now = timezone.now()
-    message = Message.objects.create(
+    message = Message(
         organization_id=conversation.organization_id,
         conversation=conversation,
         role=role,
@@ -48,19 +51,27 @@ def message_log(
         sent_by=sent_by,
     )
     preview = content[:PREVIEW_CHARS]
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {
+        "last_message_at": now,
+        "last_message_preview": preview,
+        "updated_at": now,
+    }
     if conversation_metadata:
         conversation.metadata = changes["metadata"] = {
             **(conversation.metadata or {}),
             **conversation_metadata,
         }
-    Conversation.objects.filter(pk=conversation.pk).update(
-        message_count=F("message_count") + 1,
-        last_message_at=now,
-        last_message_preview=preview,
-        updated_at=now,
-        **changes,
-    )
+    if hot_path_sql():
+        message_insert_counted(
+            message=message, conversation_changes=changes, outcome_marks=answered
+        )
+    else:
+        message.save(force_insert=True)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            message_count=F("message_count") + 1, **changes
+        )
+        if answered is not None:
+            Message.objects.filter(pk__in=answered[1]).update(outcome=answered[0])
     conversation.last_message_at = now
     conversation.last_message_preview = preview
     conversation.updated_at = now

@@ -34,10 +34,12 @@ def reply_store(
     `delivery_status` is QUEUED for a reply the outbound path will send, "" for one that goes
     back inline in the webhook's response. Returns the reply, or None when there is no text.
     """
+    ids = [message.pk, *(m.pk for m in answered or [])]
     # Within an answer's transaction a failure here fails the whole answer: no savepoint.
     with transaction.atomic(savepoint=False):
         reply = None
         if text is not None:
+            # The reply, the conversation's counter and what it answers: one statement.
             reply = message_log(
                 conversation=conversation,
                 role=Message.Role.ASSISTANT,
@@ -47,10 +49,11 @@ def reply_store(
                 in_reply_to=message,
                 fell_back=fell_back,
                 delivery_status=delivery_status,
+                answered=(outcome, ids),
             )
-        ids = [message.pk, *(m.pk for m in answered or [])]
-        Message.objects.filter(pk__in=ids).update(outcome=outcome)
-        message.outcome = outcome
+        else:
+            Message.objects.filter(pk__in=ids).update(outcome=outcome)
+    message.outcome = outcome
     return reply
 
 

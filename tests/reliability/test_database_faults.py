@@ -23,7 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _replies_fail(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
     """The connection drops once the patient's message is in: every later write fails."""
-    if sql.lstrip().upper().startswith(("INSERT", "UPDATE")) and params and "assistant" in params:
+    writes = (
+        sql.lstrip().upper().startswith(("INSERT", "UPDATE", "WITH"))
+    )  # WITH: one-statement store
+    if writes and params and "assistant" in params:
         raise OperationalError("server closed the connection unexpectedly")
     if sql.lstrip().upper().startswith("UPDATE") and "needs_attention" in sql:
         raise OperationalError("server closed the connection unexpectedly")

@@ -524,7 +524,7 @@ def _failing_once(table: str, role: str = "") -> Any:
     failed: list[str] = []
 
     def wrapper(execute: Any, sql: str, params: Any, *args: Any) -> Any:
-        inserting = sql.lstrip().upper().startswith("INSERT") and table in sql
+        inserting = f'INSERT INTO "{table}"' in sql
         if inserting and not failed and (not role or role in (params or ())):
             failed.append(sql)
             raise OperationalError("server closed the connection unexpectedly")
@@ -580,7 +580,7 @@ def test_database_down_before_storing_returns_503_so_twilio_retries(client, clin
 
 def test_database_down_while_storing_the_message_returns_503(client, clinic_a):
     def insert_fails(execute: Any, sql: str, *args: Any) -> Any:
-        if sql.lstrip().upper().startswith("INSERT") and "conversations_message" in sql:
+        if 'INSERT INTO "conversations_message"' in sql:
             raise OperationalError("server closed the connection")
         return execute(sql, *args)
 
