@@ -143,10 +143,12 @@ def per_turn_cost(lengths: list[int], *, turns: int) -> list[dict[str, Any]]:
     from django.test import Client
 
     client = Client()
-    # Warm the process (imports, connection, first queries) on a throwaway conversation.
-    _conversation, sender = conversation_with_history(to_number=env.DEMO_NUMBERS[0], length=2)
-    for text in TURN_TEXTS:
-        turn_post(client, sender=sender, to_number=env.DEMO_NUMBERS[0], text=text)
+    # Warm the process (imports, connection, each clinic's cached data) on throwaway
+    # conversations.
+    for to_number in env.DEMO_NUMBERS:
+        _conversation, sender = conversation_with_history(to_number=to_number, length=2)
+        for text in TURN_TEXTS:
+            turn_post(client, sender=sender, to_number=to_number, text=text)
     rows = []
     for length in lengths:
         for to_number in env.DEMO_NUMBERS:

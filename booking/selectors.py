@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from booking.models import Appointment, AppointmentType, Closure, Patient, Provider, ScheduleBlock
+from booking.clinic import clinic_data
+from booking.models import Appointment, AppointmentType, Closure, Patient, Provider
 from booking.slots import (
     PARTS_OF_DAY,
     BusyTimes,
@@ -89,18 +90,15 @@ def slots_available(
     if end_date < start_date:
         return []
 
-    providers_qs = Provider.objects.filter(organization=organization, is_active=True)
-    if provider is not None:
-        providers_qs = providers_qs.filter(pk=provider.pk)
-    providers = {p.pk: p for p in providers_qs.order_by("name", "id")}
+    clinic = clinic_data(organization=organization)
+    providers = {p.pk: p for p in clinic.providers if provider is None or p.pk == provider.pk}
     if not providers:
         return []
 
     blocks: dict[int, list[tuple[int, time, time]]] = defaultdict(list)
-    for provider_id, weekday, start_time, end_time in ScheduleBlock.objects.filter(
-        organization=organization, provider_id__in=providers
-    ).values_list("provider_id", "weekday", "start_time", "end_time"):
-        blocks[weekday].append((provider_id, start_time, end_time))
+    for hours in clinic.hours:
+        if hours.provider_id in providers:
+            blocks[hours.weekday].append((hours.provider_id, hours.start_time, hours.end_time))
 
     closed = set(
         Closure.objects.filter(
@@ -226,17 +224,13 @@ def appointments_upcoming(
 
 
 def appointment_types_active(*, organization: Organization) -> list[AppointmentType]:
-    return list(
-        AppointmentType.objects.filter(organization=organization, is_active=True).order_by(
-            "name", "id"
-        )
-    )
+    """By name (booking.clinic's cache: no query while the clinic's data is unchanged)."""
+    return list(clinic_data(organization=organization).appointment_types)
 
 
 def providers_active(*, organization: Organization) -> list[Provider]:
-    return list(
-        Provider.objects.filter(organization=organization, is_active=True).order_by("name", "id")
-    )
+    """By name (booking.clinic's cache)."""
+    return list(clinic_data(organization=organization).providers)
 
 
 def _words(text: str) -> list[str]:
@@ -380,7 +374,7 @@ def office_day(*, organization: Organization, day: date) -> OfficeDay:
     ).first()
     if closure is not None:
         return OfficeDay(day=day, is_open=False, reason=closure.reason)
-    has_hours = ScheduleBlock.objects.filter(
-        organization=organization, weekday=day.weekday(), provider__is_active=True
-    ).exists()
+    has_hours = any(
+        hours.weekday == day.weekday() for hours in clinic_data(organization=organization).hours
+    )
     return OfficeDay(day=day, is_open=has_hours)

@@ -32,16 +32,14 @@ def message_insert_counted(
     `outcome_marks` (outcome, message ids), set those messages' outcome. Returns the new id."""
     quote = connection.ops.quote_name
     fields = _insert_fields(Message)
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(_column(f)) for f in fields)
     values = [_db_value(f, f.pre_save(message, add=True)) for f in fields]
-    changes = [
-        (Conversation._meta.get_field(name), value) for name, value in conversation_changes.items()
-    ]
+    changes = [(_field(Conversation, name), value) for name, value in conversation_changes.items()]
     assignments = ", ".join(
         [f"{quote('message_count')} = {quote('message_count')} + 1"]
-        + [f"{quote(f.column)} = %s" for f, _value in changes]
+        + [f"{quote(_column(f))} = %s" for f, _value in changes]
     )
-    organization_id = _db_value(Message._meta.get_field("organization"), message.organization_id)
+    organization_id = _db_value(_field(Message, "organization"), message.organization_id)
     params: list[Any] = [*(_db_value(f, value) for f, value in changes)]
     params += [organization_id, message.conversation_id]
     sql = (
@@ -70,6 +68,17 @@ def message_insert_counted(
 
 def _insert_fields(model: type[Model]) -> list[Field[Any, Any]]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)  # noqa: S101 -- a concrete column, never a reverse relation
+    return field
+
+
+def _column(field: Field[Any, Any]) -> str:
+    assert field.column is not None  # noqa: S101 -- concrete fields have columns
+    return field.column
 
 
 def _db_value(field: Field[Any, Any], value: Any) -> Any:

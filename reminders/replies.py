@@ -1,7 +1,8 @@
 """A patient's text in answer to a reminder: confirm it here, or tell Lexi's turn what it is about.
 
-The channel's answering rules call `reminder_reply_take` for every text that reaches them; it
-costs one indexed query (the clinic's last text in the thread) when the thread has no reminder.
+The channel's answering rules call `reminder_reply_take` for every text that reaches them, with
+the reminder the clinic sent just before it (`reminder_id_last_sent`, which the SMS channel
+reads in the statement that locks the text): nothing more is read when there is none.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ METADATA_KEY = "reminder"
 
 
 def reminder_reply_take(
-    *, organization: Organization, conversation: Conversation, message: Message
+    *,
+    organization: Organization,
+    conversation: Conversation,
+    message: Message,
+    reminder_id: int | None,
 ) -> str | None:
     """The one-line answer when `message` confirms the visit a reminder asked about.
 
     Any other answer to a reminder is tagged with that appointment and what it asks (reschedule,
     cancel or "") for Lexi's turn, and None is returned: Lexi answers it.
     """
-    reminder = reminder_answered(conversation=conversation, message=message)
+    reminder = reminder_answered(reminder_id=reminder_id)
     if reminder is None:
         return None
     appointment = reminder.appointment
@@ -38,10 +43,12 @@ def reminder_reply_take(
     return None
 
 
-def reminder_opt_out_note(*, conversation: Conversation, message: Message) -> None:
+def reminder_opt_out_note(
+    *, conversation: Conversation, message: Message, reminder_id: int | None
+) -> None:
     """A bare CANCEL is a carrier opt-out keyword, whatever it answers. When it answers a
     reminder the patient may have meant the visit: ask staff to call."""
-    reminder = reminder_answered(conversation=conversation, message=message)
+    reminder = reminder_answered(reminder_id=reminder_id)
     if reminder is None:
         return
     words = appointment_words(appointment=reminder.appointment)

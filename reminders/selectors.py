@@ -45,9 +45,8 @@ def clinic_sms_number(*, organization: Organization) -> str:
     return number or ""
 
 
-def reminder_answered(*, conversation: Conversation, message: Message) -> Reminder | None:
-    """The reminder `message` answers: the last text the clinic sent before it, if that was a
-    reminder of a visit that is still ahead and still at that time."""
+def reminder_id_last_sent(*, conversation: Conversation, message: Message) -> int | None:
+    """The reminder id of the last text the clinic sent before `message`, if it was one."""
     last_sent = (
         Message.objects.filter(conversation=conversation, pk__lt=message.pk)
         .filter(Q(role=Message.Role.ASSISTANT) | Q(role=Message.Role.STAFF))
@@ -56,7 +55,13 @@ def reminder_answered(*, conversation: Conversation, message: Message) -> Remind
         .first()
     )
     reminder_id = (last_sent or {}).get("reminder_id")
-    if not isinstance(reminder_id, int):
+    return reminder_id if isinstance(reminder_id, int) else None
+
+
+def reminder_answered(*, reminder_id: int | None) -> Reminder | None:
+    """The reminder a text answers, given the one the clinic sent just before it
+    (`reminder_id_last_sent`): if it is of a visit that is still ahead and still at that time."""
+    if reminder_id is None:
         return None
     reminder = (
         Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.SENT)

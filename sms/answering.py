@@ -39,7 +39,7 @@ from sms.replies import (
     media_text,
     sms_keyword,
 )
-from sms.selectors import sender_standing
+from sms.selectors import TextStanding
 from sms.storing import opt_out_record
 from tenants.models import Organization
 
@@ -56,8 +56,11 @@ def inbound_answer(
     inbound: InboundSms,
     engine: Engine,
     queued: bool,
+    standing: TextStanding,
 ) -> AnswerResult:
     """Answer a stored inbound text by the rules above and store the answer on it.
+
+    `standing` is what `text_standing_locked` read with the lock on the text.
 
     With `queued`, Lexi's turn is left to the worker: the text is marked QUEUED and the
     caller enqueues the reply task once this transaction commits.
@@ -67,7 +70,9 @@ def inbound_answer(
     text: str | None = None
     if keyword in OPT_OUT_WORDS:
         opt_out_record(organization=organization, phone=phone, opted_out=True, keyword=keyword)
-        reminder_opt_out_note(conversation=conversation, message=message)
+        reminder_opt_out_note(
+            conversation=conversation, message=message, reminder_id=standing.reminder_id
+        )
         return _reply_stored(conversation=conversation, message=message, outcome=Outcome.OPTED_OUT)
     if (language := opt_out_language(inbound.body)) is not None:
         # Said in words: Twilio does not act on it, so Lexi records it and confirms it once.
@@ -78,12 +83,6 @@ def inbound_answer(
             outcome=Outcome.OPTED_OUT,
             text=opt_out_confirmation(organization.name, language),
         )
-    standing = sender_standing(
-        organization=organization,
-        conversation=conversation,
-        phone=phone,
-        since=timezone.now() - FLOOD_WINDOW,
-    )
     limit = settings.LEXI_SENDER_LIMIT_PER_MINUTE
     if keyword in OPT_IN_WORDS or (keyword in OPT_IN_IF_OPTED_OUT and standing.opted_out):
         # Twilio's own opt-in confirmation answers these; Lexi stays quiet.
@@ -96,7 +95,10 @@ def inbound_answer(
     elif keyword in HELP_WORDS:
         outcome, text = Outcome.HELP, help_text(organization)
     elif confirmed := reminder_reply_take(
-        organization=organization, conversation=conversation, message=message
+        organization=organization,
+        conversation=conversation,
+        message=message,
+        reminder_id=standing.reminder_id,
     ):
         outcome, text = Outcome.ANSWERED, confirmed
     elif lexi_paused(conversation=conversation):

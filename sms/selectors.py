@@ -5,6 +5,8 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from conversations.models import Conversation, Message
+from frontdesk.storing import answer_lock
+from reminders.selectors import reminder_id_last_sent
 from sms.models import SmsOptOut
 from tenants.models import Organization
 from tenants.scoping import unscoped
@@ -46,6 +48,79 @@ def sender_standing(
         )
         opted_out, recent_texts = cursor.fetchone()
     return SenderStanding(opted_out=bool(opted_out), recent_texts=int(recent_texts))
+
+
+@dataclass(frozen=True)
+class TextStanding(SenderStanding):
+    """A stored text, locked for its answer, and what the answering rules read about it."""
+
+    outcome: str  # as it is now: not PENDING when the text was answered already
+    reminder_id: int | None  # the reminder the clinic's last text before it was, if any
+
+
+def text_standing_locked(
+    *,
+    organization: Organization,
+    conversation: Conversation,
+    message: Message,
+    phone: str,
+    since: datetime,
+) -> TextStanding:
+    """Lock `message` until the transaction ends (as frontdesk.storing.answer_lock does) and
+    read the sender's standing (`sender_standing`) and the reminder it may answer
+    (`reminder_id_last_sent`): one statement on PostgreSQL, where every text runs it.
+
+    The other reads share the statement's snapshot, taken before a wait on the lock; a wait
+    only happens for a retry of the same text, which the outcome then turns away.
+    """
+    if connection.vendor != "postgresql":
+        outcome = answer_lock(message=message)
+        standing = sender_standing(
+            organization=organization, conversation=conversation, phone=phone, since=since
+        )
+        reminder_id = reminder_id_last_sent(conversation=conversation, message=message)
+        return TextStanding(standing.opted_out, standing.recent_texts, outcome, reminder_id)
+    opt_outs, messages = SmsOptOut._meta.db_table, Message._meta.db_table
+    organization_id = Organization._meta.pk.get_db_prep_value(organization.pk, connection)
+    since_value = Message._meta.get_field("timestamp").get_db_prep_value(since, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH locked AS (SELECT outcome FROM {messages} "  # noqa: S608 -- table names
+            "WHERE organization_id = %s AND id = %s FOR UPDATE) "
+            "SELECT (SELECT outcome FROM locked), "
+            f"EXISTS (SELECT 1 FROM {opt_outs} "
+            "WHERE organization_id = %s AND phone = %s AND opted_out), "
+            f"(SELECT count(*) FROM {messages} WHERE organization_id = %s "
+            "AND conversation_id = %s AND role = %s AND timestamp >= %s), "
+            # As text: the backend hands jsonb back undecoded. A reminder id is a JSON integer.
+            f"(SELECT CASE jsonb_typeof(metadata -> 'reminder_id') WHEN 'number' "
+            f"THEN metadata ->> 'reminder_id' END FROM {messages} WHERE organization_id = %s "
+            "AND conversation_id = %s AND id < %s AND role IN (%s, %s) "
+            "ORDER BY timestamp DESC, id DESC LIMIT 1)",
+            [
+                organization_id,
+                message.pk,
+                organization_id,
+                phone,
+                organization_id,
+                conversation.pk,
+                Message.Role.USER,
+                since_value,
+                organization_id,
+                conversation.pk,
+                message.pk,
+                Message.Role.ASSISTANT,
+                Message.Role.STAFF,
+            ],
+        )
+        outcome, opted_out, recent_texts, reminder_id = cursor.fetchone()
+    message.outcome = outcome
+    return TextStanding(
+        opted_out=bool(opted_out),
+        recent_texts=int(recent_texts),
+        outcome=str(outcome),
+        reminder_id=int(reminder_id) if reminder_id and reminder_id.isdigit() else None,
+    )
 
 
 def phone_opted_out(*, organization: Organization, phone: str) -> bool:

@@ -11,19 +11,20 @@ import logging
 import time
 
 from django.db import DatabaseError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from conversations.models import Conversation, Message, Outcome
 from frontdesk.outcomes import AnswerResult, AnswerUnavailable
 from frontdesk.replies import fallback_text
 from frontdesk.selectors import ReplyMode, reply_mode_for
 from frontdesk.steplog import ms_since, step_log
-from frontdesk.storing import answer_lock, answer_replayed
+from frontdesk.storing import answer_replayed
 from frontdesk.turns import fallback_answer
 from lexi.engines import engine_for
-from sms.answering import inbound_answer
+from sms.answering import FLOOD_WINDOW, inbound_answer
 from sms.inbound import InboundSms
 from sms.models import UnroutedMessage
+from sms.selectors import text_standing_locked
 from sms.storing import inbound_store
 from sms.tasks import sms_reply_enqueue
 from tenants.models import Organization
@@ -52,10 +53,17 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> AnswerRes
     try:
         # Lexi's own texts (help, slow down, fallback...) in the patient's language.
         with translation.override(stored.language), transaction.atomic():
-            # Held until the answer commits: a retry of this MessageSid waits here for it, and
-            # whichever request takes it first answers (a retry of a text whose answer died
-            # with the database gets a fresh answer; one that was answered gets the same).
-            if answer_lock(message=message) != Outcome.PENDING:
+            # The lock is held until the answer commits: a retry of this MessageSid waits here
+            # for it, and whichever request takes it first answers (a retry of a text whose
+            # answer died with the database gets a fresh answer; one answered gets the same).
+            standing = text_standing_locked(
+                organization=organization,
+                conversation=conversation,
+                message=message,
+                phone=inbound.from_number,
+                since=timezone.now() - FLOOD_WINDOW,
+            )
+            if standing.outcome != Outcome.PENDING:
                 result = None
             else:
                 result = inbound_answer(
@@ -65,6 +73,7 @@ def sms_receive(*, organization: Organization, inbound: InboundSms) -> AnswerRes
                     inbound=inbound,
                     engine=engine,
                     queued=queued,
+                    standing=standing,
                 )
                 if result.outcome == Outcome.QUEUED:
                     sms_reply_enqueue(organization=organization, conversation_id=conversation.pk)

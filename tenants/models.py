@@ -71,6 +71,10 @@ class Organization(models.Model):
     )
     twilio_auth_token = models.CharField(max_length=64, blank=True)
 
+    # Raised by the database (a trigger, booking migration 0005) whenever the clinic's
+    # appointment types, providers or their hours change: the key of booking.clinic's cache.
+    data_version = models.BigIntegerField(default=0, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

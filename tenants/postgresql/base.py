@@ -190,6 +190,14 @@ def _pipelined(
 ) -> Any:
     """`before`, the statement and `after` sent together; the statement's rows stay readable
     on Django's cursor."""
+    if params is None:
+        # Without parameters the SQL may hold several statements (migrations, rls_install),
+        # which only the simple protocol takes, and a pipeline cannot carry.
+        connection.commands_send(before)
+        result = execute(sql, params, many, context)
+        if after:
+            connection.commands_send(after)
+        return result
     raw = connection.connection
     # Errors surface when the pipeline syncs, outside Django's own wrapping of the statement.
     with connection.wrap_database_errors, raw.pipeline():

