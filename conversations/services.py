@@ -7,9 +7,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from conversations.models import Conversation, Message, ToolCall
-from conversations.statements import hot_path_sql, message_insert_counted
+from conversations.statements import (
+    conversation_find_or_add,
+    message_insert_counted,
+    tool_call_insert,
+)
 from conversations.tasks import attention_alert_enqueue
 from tenants.models import Organization
+from tenants.rows import hot_path_sql
 
 PREVIEW_CHARS = 160
 
@@ -126,7 +131,7 @@ def tool_call_log(
     engine: str = "",
 ) -> ToolCall:
     """Store one action Lexi took, whatever its outcome."""
-    return ToolCall.objects.create(
+    tool_call = ToolCall(
         organization_id=conversation.organization_id,
         conversation=conversation,
         message=message,
@@ -139,6 +144,11 @@ def tool_call_log(
         round=round,
         engine=engine,
     )
+    if hot_path_sql():
+        tool_call_insert(tool_call=tool_call)
+    else:
+        tool_call.save(force_insert=True)
+    return tool_call
 
 
 def conversation_open(
@@ -160,25 +170,25 @@ def conversation_open(
     last_error: IntegrityError | None = None
     carried: dict[str, Any] = {}  # what a new conversation keeps of the one it follows
     for _attempt in range(_OPEN_ATTEMPTS):
+        new = Conversation(
+            organization=organization,
+            session_id=session_id,
+            call_status=Conversation.Status.ONGOING,
+            channel=channel,
+            from_number=from_number,
+            to_number=to_number,
+            direction=Conversation.Direction.INBOUND,
+            start_timestamp=timezone.now(),
+            metadata={**carried, **(metadata or {})},
+        )
         try:
-            # get_or_create inserts inside its own savepoint and re-reads on a conflict; what
-            # escapes is a row that was closed meanwhile: try again.
-            conversation, created = Conversation.objects.get_or_create(
-                organization=organization,
-                session_id=session_id,
-                call_status=Conversation.Status.ONGOING,
-                defaults={
-                    "channel": channel,
-                    "from_number": from_number,
-                    "to_number": to_number,
-                    "direction": Conversation.Direction.INBOUND,
-                    "start_timestamp": timezone.now(),
-                    "metadata": {**carried, **(metadata or {})},
-                },
-            )
+            found = _conversation_find_or_add(new)
         except IntegrityError as exc:
             last_error = exc
             continue
+        if found is None:
+            continue  # another request opened it just now: read it
+        conversation, created = found
         if not created and quiet_after is not None and _quiet_for(conversation) > quiet_after:
             conversation_complete(conversation=conversation)
             # The patient's language outlives the thread (a reminder days later is in it too).
@@ -192,6 +202,26 @@ def conversation_open(
 
 
 _OPEN_ATTEMPTS = 4
+
+
+def _conversation_find_or_add(new: Conversation) -> tuple[Conversation, bool] | None:
+    if hot_path_sql():
+        return conversation_find_or_add(conversation=new)
+    # get_or_create inserts inside its own savepoint and re-reads on a conflict; what escapes
+    # (IntegrityError) is a row that was closed meanwhile: the caller tries again.
+    return Conversation.objects.get_or_create(
+        organization_id=new.organization_id,
+        session_id=new.session_id,
+        call_status=Conversation.Status.ONGOING,
+        defaults={
+            "channel": new.channel,
+            "from_number": new.from_number,
+            "to_number": new.to_number,
+            "direction": new.direction,
+            "start_timestamp": new.start_timestamp,
+            "metadata": new.metadata,
+        },
+    )
 
 
 def _quiet_for(conversation: Conversation) -> timedelta:

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models.expressions import RawSQL
 
 from conversations.models import Channel
 from tenants.models import Membership, Organization, PhoneNumber
 from tenants.phone import InvalidPhoneNumber, phone_mask, phone_normalize
 from tenants.scoping import unscoped
+from tenants.statements import organization_routed
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +47,9 @@ def _number_owner(number: str, messaging_service_sid: str, *, channel: str) -> O
     if connection.vendor == "postgresql":
         # Row-level security hides every number until the organization is known: ask the
         # narrow SECURITY DEFINER function, which returns an organization id and nothing else.
-        owner_id = RawSQL(
-            "SELECT lexi_route_number(%s, %s, %s)", [number, messaging_service_sid, str(channel)]
+        return organization_routed(
+            number=number, messaging_service_sid=messaging_service_sid, channel=str(channel)
         )
-        return Organization.objects.filter(pk=owner_id).first()
     with unscoped():
         active = PhoneNumber.objects.filter(is_active=True).select_related("organization")
         holder = active.filter(number=number).first()

@@ -12,6 +12,8 @@ from typing import Any
 from django.db import transaction
 
 from conversations.models import Conversation
+from conversations.statements import conversation_state_locked, conversation_state_save
+from tenants.rows import hot_path_sql
 from tenants.scoping import scope_required
 
 __all__ = ["State", "state_load", "state_save"]
@@ -92,6 +94,8 @@ def state_load(*, conversation: Conversation) -> State:
     conversation answered at once take turns instead of overwriting each other's state.
     """
     scope_required(conversation.organization_id)
+    if hot_path_sql():
+        return State.from_json(conversation_state_locked(conversation=conversation))
     row = Conversation.objects.filter(pk=conversation.pk)
     if transaction.get_connection().in_atomic_block:
         row = row.select_for_update(of=("self",))
@@ -103,5 +107,8 @@ def state_save(*, conversation: Conversation, state: State) -> None:
     """Persist the dialogue state (the patient's name reaches the conversation via the tools)."""
     value = state.as_json()
     scope_required(conversation.organization_id)
-    Conversation.objects.filter(pk=conversation.pk).update(lexi_state=value)
+    if hot_path_sql():
+        conversation_state_save(conversation=conversation, value=value)
+    else:
+        Conversation.objects.filter(pk=conversation.pk).update(lexi_state=value)
     conversation.lexi_state = value
