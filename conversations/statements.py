@@ -74,17 +74,20 @@ def conversation_find_or_add(*, conversation: Conversation) -> tuple[Conversatio
     columns, placeholders, values = insert_values(conversation)
     organization_id = db_value(field(Conversation, "organization"), conversation.organization_id)
     every = select_list(Conversation)
+    # The arbiter is the partial unique index: its predicate is written out, not a parameter,
+    # which the planner could not match to it.
+    ongoing = Conversation.Status.ONGOING
     sql = (
         f"WITH added AS (INSERT INTO {table(Conversation)} ({columns}) VALUES ({placeholders}) "
-        "ON CONFLICT (organization_id, session_id) WHERE call_status = %s DO NOTHING "
+        f"ON CONFLICT (organization_id, session_id) WHERE call_status = '{ongoing.value}' "
+        "DO NOTHING "
         f"RETURNING {every}) "
         f"SELECT true, {every} FROM added UNION ALL "
         f"SELECT false, {every} FROM {table(Conversation)} "
         "WHERE organization_id = %s AND session_id = %s AND call_status = %s "
         "AND NOT EXISTS (SELECT 1 FROM added)"
     )
-    ongoing = Conversation.Status.ONGOING
-    row = _write(sql, [*values, ongoing, organization_id, conversation.session_id, ongoing])
+    row = _write(sql, [*values, organization_id, conversation.session_id, ongoing])
     if row is None:
         return None
     return instance_from_row(Conversation, row[1:]), bool(row[0])

@@ -42,9 +42,13 @@ DROP FUNCTION IF EXISTS lexi_route_number(text, text);
 
 -- The active row holding the number (else the messaging service) decides alone: its
 -- organization if that is active and the row takes the channel, else nothing.
+-- PL/pgSQL keeps the query's plan for the session; a SQL function that cannot be inlined (it
+-- is SECURITY DEFINER) would plan it again on every text.
 CREATE OR REPLACE FUNCTION lexi_route_number(
   p_number text, p_messaging_service_sid text, p_channel text
-) RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+) RETURNS uuid LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+  RETURN (
   SELECT holder.organization_id
     FROM (
       SELECT p.organization_id, p.sms_enabled, p.voice_enabled, 1 AS rank
@@ -61,6 +65,8 @@ CREATE OR REPLACE FUNCTION lexi_route_number(
    WHERE CASE p_channel WHEN 'sms' THEN holder.sms_enabled
                         WHEN 'voice' THEN holder.voice_enabled
                         ELSE false END
+  );
+END
 $$;
 
 -- For the admin's form: which organizations' active rows already hold a number or a messaging

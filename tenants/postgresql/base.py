@@ -17,6 +17,7 @@ statement ran is never sent at all, and COMMIT makes any pending RELEASE unneces
 from __future__ import annotations
 
 import contextlib
+import select
 from typing import Any
 
 import psycopg
@@ -71,6 +72,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
             cursor = self.connection.cursor()
             for sql, params in commands:
                 cursor.execute(sql, params)
+
+    def is_usable(self) -> bool:
+        """The health check before a request reuses the connection, without a round trip.
+
+        An idle connection has nothing to read unless the server spoke on its own: a restart or
+        a terminated backend sends its FATAL and closes. Only then is the connection read (and
+        found closed). A server that vanished without a word is found by the request's first
+        statement, which fails fast (connect_timeout) into a 503 that Twilio retries.
+        """
+        if self.connection is None or self.connection.closed:
+            return False
+        pgconn = self.connection.pgconn
+        try:
+            readable, _, _ = select.select([pgconn.socket], [], [], 0)
+            if readable:
+                pgconn.consume_input()
+                return bool(pgconn.status == pq.ConnStatus.OK) and super().is_usable()
+        except (OSError, psycopg.Error):
+            return False
+        return bool(pgconn.status == pq.ConnStatus.OK)
 
     def transaction_open(self) -> bool:
         """Whether the server has an open transaction on this connection."""

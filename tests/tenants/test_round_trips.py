@@ -4,6 +4,7 @@ Counted on the wire (libpq's protocol trace), as the real connection sends them;
 security must hold exactly as before.
 """
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -19,6 +20,18 @@ pytestmark = [
 ]
 
 
+@pytest.fixture
+def statements_in_the_clear():
+    """Statements sent as text each time: a prepared one goes by name, which `sent` can't read
+    (the round trips are the same)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.prepare_threshold
+    raw.prepare_threshold = None
+    yield
+    raw.prepare_threshold = before
+
+
 def _server_in_transaction() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT now() <> statement_timestamp()")
@@ -26,6 +39,7 @@ def _server_in_transaction() -> bool:
     return bool(inside)
 
 
+@pytest.mark.usefixtures("statements_in_the_clear")
 def test_a_transaction_costs_one_trip_per_statement_plus_its_commit(org_a, org_b):
     mine = ConversationFactory.create(organization=org_a)
     ConversationFactory.create(organization=org_b)
@@ -38,6 +52,7 @@ def test_a_transaction_costs_one_trip_per_statement_plus_its_commit(org_a, org_b
     assert wire.round_trips == 3  # BEGIN + set_config + SELECT, SELECT, COMMIT
 
 
+@pytest.mark.usefixtures("statements_in_the_clear")
 def test_a_statement_in_autocommit_under_a_scope_is_one_trip_and_sees_its_tenant_only(org_a, org_b):
     ConversationFactory.create(organization=org_a)
     ConversationFactory.create(organization=org_b)
@@ -65,6 +80,7 @@ def test_a_failing_autocommit_statement_leaves_no_transaction_open(org_a):
     assert not _server_in_transaction()
 
 
+@pytest.mark.usefixtures("statements_in_the_clear")
 def test_a_savepoint_nothing_ran_in_is_never_sent(org_a):
     ConversationFactory.create(organization=org_a)
     with WireTrace(connection).tracing() as wire, tenant_scope(org_a), transaction.atomic():
@@ -78,6 +94,7 @@ def test_a_savepoint_nothing_ran_in_is_never_sent(org_a):
     assert wire.sent("RELEASE") == 0
 
 
+@pytest.mark.usefixtures("statements_in_the_clear")
 def test_a_savepoint_rides_with_its_first_statement_and_rolls_back_what_failed(org_a, org_b):
     message = MessageFactory.create(
         conversation=ConversationFactory.create(organization=org_a), provider_message_id="SMonce"
@@ -113,3 +130,22 @@ def test_sql_of_several_statements_without_parameters_still_runs_in_a_transactio
         cursor.execute("SHOW statement_timeout")
         (timeout,) = cursor.fetchone()
     assert (seen, timeout) == (1, "5s")
+
+
+def test_the_health_check_sends_nothing_yet_sees_a_backend_the_server_terminated():
+    connection.ensure_connection()
+    with WireTrace(connection).tracing() as wire:
+        assert connection.is_usable()
+    assert wire.lines == []  # not a single message either way
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+    try:
+        assert not connection.is_usable()
+    finally:
+        connection.close()
+    connection.ensure_connection()  # the next request connects again
+    assert connection.is_usable()
