@@ -195,6 +195,15 @@ def report_turns(data: dict[str, Any], misses: list[str]) -> None:
         )
     if len(counts) > 1:
         misses.append(f"turns: statements per turn vary with history: {sorted(counts)}")
+    cpu = data.get("cpu", {})
+    if "error" in cpu:
+        print(f"\n  CPU per turn: {cpu['error']}")
+    elif cpu:
+        print(
+            f"\n  CPU per turn over {cpu['turns']} texts of section 1's mix (new and returning "
+            f"patients): {cpu['python_cpu_ms']} ms in the Django process, "
+            f"{cpu['database_cpu_ms']} ms in its PostgreSQL backend."
+        )
     sql: list[str] = next((r["sql"] for r in data["cost"] if r["sql"]), [])
     if sql:
         print("\n  One turn's statements (longest history):")
@@ -424,8 +433,16 @@ def main() -> None:
     if "turns" in only:
         lengths = "1,10,100" if args.quick else "1,10,100,1000"
         turns = "4" if args.quick else "6"
+        cpu_turns = "200" if args.quick else "600"
         results["turns"] = env.section_run(
-            "turns", env.DB_SMALL, "--lengths", lengths, "--turns", turns
+            "turns",
+            env.DB_SMALL,
+            "--lengths",
+            lengths,
+            "--turns",
+            turns,
+            "--cpu-turns",
+            cpu_turns,
         )
         report_turns(results["turns"], misses)
     if "admin" in only:

@@ -15,6 +15,7 @@ import json
 import random
 import statistics
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -196,6 +197,46 @@ def per_turn_cost(lengths: list[int], *, turns: int) -> list[dict[str, Any]]:
     return rows
 
 
+def cpu_split(*, turns: int) -> dict[str, Any]:
+    """CPU per turn of this process (Django, the engine, psycopg) and of its PostgreSQL backend,
+    over `turns` texts of the webhook section's mix (a new patient, then the same one again).
+
+    The backend's CPU is read from /proc (clock ticks), so it is reported over the whole run.
+    """
+    import os
+    import time
+
+    from django.db import connection
+    from django.test import Client
+
+    from bench.webhook import PATIENT_TEXTS
+
+    client = Client()
+    connection.ensure_connection()
+    backend = Path(f"/proc/{connection.connection.info.backend_pid}/stat")
+    if not backend.exists():
+        return {"error": "the database runs on another machine: its CPU cannot be read here"}
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def backend_seconds() -> float:
+        fields = backend.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    senders = [f"+1415{random.randint(3_000_000, 9_999_999)}" for _ in range(turns // 2 + 1)]
+    started_db, started = backend_seconds(), time.process_time()
+    for index in range(turns):
+        to_number = env.DEMO_NUMBERS[index % len(env.DEMO_NUMBERS)]
+        text = PATIENT_TEXTS[index % len(PATIENT_TEXTS)]
+        turn_post(client, sender=senders[index // 2], to_number=to_number, text=text)
+    python = time.process_time() - started
+    database = backend_seconds() - started_db
+    return {
+        "turns": turns,
+        "python_cpu_ms": ms(python / turns),
+        "database_cpu_ms": ms(database / turns),
+    }
+
+
 def prompt_size(lengths: list[int], *, turns: int) -> dict[str, Any]:
     from django.test import Client, override_settings
 
@@ -259,10 +300,12 @@ def main() -> None:
     parser.add_argument("--lengths", default="1,10,100,1000")
     parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--skip-prompt", action="store_true")
+    parser.add_argument("--cpu-turns", type=int, default=400)
     args = parser.parse_args()
     django_setup()
     lengths = [int(n) for n in args.lengths.split(",")]
     out: dict[str, Any] = {"cost": per_turn_cost(lengths, turns=args.turns)}
+    out["cpu"] = cpu_split(turns=args.cpu_turns)
     if not args.skip_prompt:
         try:
             out["prompt"] = prompt_size(lengths, turns=max(2, args.turns // 2))
