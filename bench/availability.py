@@ -109,6 +109,8 @@ def main() -> None:
     from tenants.scoping import tenant_scope
 
     organization, kind = clinic_setup(args.appointments)
+    # As a request has it: read at routing, after the providers were added (booking.clinic).
+    organization.refresh_from_db()
     today = timezone.now().astimezone(organization.tzinfo).date()
     rows = []
     for name, part in (("first 20 slots, 14 days", None), ("mornings only", "morning")):

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from conversations.models import Conversation, Message, ToolCall
+from tenants.models import Organization
 from tenants.rows import (
     column,
     db_value,
@@ -91,6 +92,33 @@ def conversation_find_or_add(*, conversation: Conversation) -> tuple[Conversatio
     if row is None:
         return None
     return instance_from_row(Conversation, row[1:]), bool(row[0])
+
+
+def conversation_of_session(
+    *, organization: Organization, session_id: str, channel: str
+) -> Conversation | None:
+    """The newest conversation of `session_id` on `channel` (a call's, by its CallSid)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {select_list(Conversation)} FROM {table(Conversation)} "
+            "WHERE organization_id = %s AND session_id = %s AND channel = %s "
+            "ORDER BY id DESC LIMIT 1",
+            [db_value(field(Conversation, "organization"), organization.pk), session_id, channel],
+        )
+        row = cursor.fetchone()
+    return instance_from_row(Conversation, row) if row is not None else None
+
+
+def message_outcome_locked(*, message: Message) -> str | None:
+    """`message`'s outcome, its row locked until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT outcome FROM {table(Message)} "
+            "WHERE organization_id = %s AND id = %s FOR UPDATE",
+            [db_value(field(Message, "organization"), message.organization_id), message.pk],
+        )
+        row = cursor.fetchone()
+    return None if row is None else str(row[0])
 
 
 def conversation_state_locked(*, conversation: Conversation) -> Any:

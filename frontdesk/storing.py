@@ -13,9 +13,11 @@ from conversations.models import Channel, Conversation, Message, Outcome
 from conversations.segments import sms_segments
 from conversations.selectors import message_reply
 from conversations.services import message_log
+from conversations.statements import message_outcome_locked
 from frontdesk.outcomes import AnswerResult
 from frontdesk.steplog import step_log
 from tenants.models import Organization
+from tenants.rows import hot_path_sql
 
 
 def reply_store(
@@ -121,11 +123,16 @@ def answer_lock(*, message: Message) -> str:
     The answer holds it while it runs, so a retry of the same webhook waits for that answer
     instead of polling for it.
     """
-    outcome = (
-        Message.objects.select_for_update(of=("self",))
-        .filter(pk=message.pk)
-        .values_list("outcome", flat=True)
-        .get()
-    )
+    if hot_path_sql():
+        outcome = message_outcome_locked(message=message)
+        if outcome is None:
+            raise Message.DoesNotExist(f"message {message.pk} is not there to answer")
+    else:
+        outcome = (
+            Message.objects.select_for_update(of=("self",))
+            .filter(pk=message.pk)
+            .values_list("outcome", flat=True)
+            .get()
+        )
     message.outcome = outcome
     return str(outcome)

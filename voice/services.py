@@ -177,7 +177,10 @@ def _answer(
             step = VoiceStep(say=said, then=Then.GATHER, turn=next_turn)
         outcome, metadata = Outcome.ANSWERED, {**answer.metadata, "written": answer.text}
         fell_back = answer.fell_back
-        call_changes_confirm(organization=organization, conversation=conversation, message=message)
+        if answer.metadata.get("tool_calls"):  # no tool call, no change to confirm
+            call_changes_confirm(
+                organization=organization, conversation=conversation, message=message
+            )
     reply_store(
         conversation=conversation,
         message=message,

@@ -109,7 +109,7 @@ class Command(BaseCommand):
         )
         message_columns = (
             "organization_id, conversation_id, role, content, timestamp, metadata, "
-            "provider_message_id"
+            "provider_message_id, outcome, fell_back, delivery_status"
         )
         ongoing_from = conversations - min(1000, conversations // 100)
         with connection.cursor() as cursor:
@@ -165,6 +165,9 @@ class Command(BaseCommand):
                                 start + timedelta(minutes=2 * k),
                                 "{}",
                                 f"SMb{uuid.UUID(int=index * 64 + k).hex[-29:]}" if user else None,
+                                "answered" if user else "",
+                                False,
+                                "",
                             )
                         )
             cursor.execute(
