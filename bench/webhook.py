@@ -379,6 +379,9 @@ def main() -> None:
             pool = max(2000, int(args.seconds * 3000))
             bodies = signed_bodies(url, count=pool, offset=offset)
             offset += pool
+            # Statistics as autovacuum keeps them in a running system (it analyzes a growing
+            # table within a minute; a 5 s run on a fresh database would plan on an empty one).
+            env.psql("ANALYZE", db=args.db)
             before = last_message_id(args.db)
             full = load(
                 base, WEBHOOK_PATH, bodies, name="full", clients=clients, seconds=args.seconds
