@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -28,26 +29,31 @@ def sender_standing(
     Hand-written because it runs on every text and the ORM's annotated form of the same
     statement costs several times as much (README, "Performance").
     """
+    columns, params = _standing_columns(
+        organization=organization, conversation=conversation, phone=phone, since=since
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}", params)
+        opted_out, recent_texts = cursor.fetchone()
+    return SenderStanding(opted_out=bool(opted_out), recent_texts=int(recent_texts))
+
+
+def _standing_columns(
+    *, organization: Organization, conversation: Conversation, phone: str, since: datetime
+) -> tuple[str, list[Any]]:
+    """A sender's standing as two columns (opted out, texts since `since`) of a hand-written
+    SELECT, and their parameters."""
     opt_outs, messages = SmsOptOut._meta.db_table, Message._meta.db_table
     organization_id = Organization._meta.pk.get_db_prep_value(organization.pk, connection)
     since_value = Message._meta.get_field("timestamp").get_db_prep_value(since, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {opt_outs} "  # noqa: S608 -- table names, not input
-            "WHERE organization_id = %s AND phone = %s AND opted_out), "
-            f"(SELECT count(*) FROM {messages} WHERE organization_id = %s "
-            "AND conversation_id = %s AND role = %s AND timestamp >= %s)",
-            [
-                organization_id,
-                phone,
-                organization_id,
-                conversation.pk,
-                Message.Role.USER,
-                since_value,
-            ],
-        )
-        opted_out, recent_texts = cursor.fetchone()
-    return SenderStanding(opted_out=bool(opted_out), recent_texts=int(recent_texts))
+    columns = (
+        f"EXISTS (SELECT 1 FROM {opt_outs} "  # noqa: S608 -- table names, not input
+        "WHERE organization_id = %s AND phone = %s AND opted_out), "
+        f"(SELECT count(*) FROM {messages} WHERE organization_id = %s "
+        "AND conversation_id = %s AND role = %s AND timestamp >= %s)"
+    )
+    params = [organization_id, phone, organization_id, conversation.pk, Message.Role.USER]
+    return columns, [*params, since_value]
 
 
 @dataclass(frozen=True)
@@ -80,32 +86,25 @@ def text_standing_locked(
         )
         reminder_id = reminder_id_last_sent(conversation=conversation, message=message)
         return TextStanding(standing.opted_out, standing.recent_texts, outcome, reminder_id)
-    opt_outs, messages = SmsOptOut._meta.db_table, Message._meta.db_table
+    messages = Message._meta.db_table
     organization_id = Organization._meta.pk.get_db_prep_value(organization.pk, connection)
-    since_value = Message._meta.get_field("timestamp").get_db_prep_value(since, connection)
+    standing_sql, standing_params = _standing_columns(
+        organization=organization, conversation=conversation, phone=phone, since=since
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH locked AS (SELECT outcome FROM {messages} "  # noqa: S608 -- table names
             "WHERE organization_id = %s AND id = %s FOR UPDATE) "
-            "SELECT (SELECT outcome FROM locked), "
-            f"EXISTS (SELECT 1 FROM {opt_outs} "
-            "WHERE organization_id = %s AND phone = %s AND opted_out), "
-            f"(SELECT count(*) FROM {messages} WHERE organization_id = %s "
-            "AND conversation_id = %s AND role = %s AND timestamp >= %s), "
+            f"SELECT (SELECT outcome FROM locked), {standing_sql}, "
             # As text: the backend hands jsonb back undecoded. A reminder id is a JSON integer.
-            f"(SELECT CASE jsonb_typeof(metadata -> 'reminder_id') WHEN 'number' "
+            "(SELECT CASE jsonb_typeof(metadata -> 'reminder_id') WHEN 'number' "
             f"THEN metadata ->> 'reminder_id' END FROM {messages} WHERE organization_id = %s "
             "AND conversation_id = %s AND id < %s AND role IN (%s, %s) "
             "ORDER BY timestamp DESC, id DESC LIMIT 1)",
             [
                 organization_id,
                 message.pk,
-                organization_id,
-                phone,
-                organization_id,
-                conversation.pk,
-                Message.Role.USER,
-                since_value,
+                *standing_params,
                 organization_id,
                 conversation.pk,
                 message.pk,
