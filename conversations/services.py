@@ -182,13 +182,10 @@ def conversation_open(
             metadata={**carried, **(metadata or {})},
         )
         try:
-            found = _conversation_find_or_add(new)
+            conversation, created = _conversation_find_or_add(new)
         except IntegrityError as exc:
             last_error = exc
             continue
-        if found is None:
-            continue  # another request opened it just now: read it
-        conversation, created = found
         if not created and quiet_after is not None and _quiet_for(conversation) > quiet_after:
             conversation_complete(conversation=conversation)
             # The patient's language outlives the thread (a reminder days later is in it too).
@@ -204,7 +201,7 @@ def conversation_open(
 _OPEN_ATTEMPTS = 4
 
 
-def _conversation_find_or_add(new: Conversation) -> tuple[Conversation, bool] | None:
+def _conversation_find_or_add(new: Conversation) -> tuple[Conversation, bool]:
     if hot_path_sql():
         return conversation_find_or_add(conversation=new)
     # get_or_create inserts inside its own savepoint and re-reads on a conflict; what escapes

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError
 
 from conversations.models import Conversation, Message, ToolCall
 from tenants.models import Organization
@@ -24,6 +24,8 @@ from tenants.rows import (
     instance_from_row,
     instance_value,
     quote,
+    row_read,
+    row_write,
     saved,
     select_list,
     table,
@@ -59,18 +61,19 @@ def message_insert_counted(
         )
         params += [outcome, organization_id, ids]
     sql += f" INSERT INTO {table(Message)} ({columns}) VALUES ({placeholders}) RETURNING id"
-    (new_id,) = _write(sql, [*params, *values])
+    (new_id,) = row_write(sql, [*params, *values])
     saved(message, new_id)
     return int(new_id)
 
 
-def conversation_find_or_add(*, conversation: Conversation) -> tuple[Conversation, bool] | None:
+def conversation_find_or_add(*, conversation: Conversation) -> tuple[Conversation, bool]:
     """The ongoing conversation of `conversation`'s organization and session, or `conversation`
     (unsaved) inserted as it: (row, created). One statement where get_or_create takes a SELECT,
     a savepoint, an INSERT and its release.
 
-    None when a concurrent request inserted it after this statement's snapshot (the unique
-    constraint turned this insert away): ask again.
+    A row another request inserted after this statement's snapshot (the unique constraint
+    turned this insert away) is read by a second one, as get_or_create re-reads. Raises
+    IntegrityError when that row was closed meanwhile too: the caller tries again.
     """
     columns, placeholders, values = insert_values(conversation)
     organization_id = db_value(field(Conversation, "organization"), conversation.organization_id)
@@ -78,19 +81,23 @@ def conversation_find_or_add(*, conversation: Conversation) -> tuple[Conversatio
     # The arbiter is the partial unique index: its predicate is written out, not a parameter,
     # which the planner could not match to it.
     ongoing = Conversation.Status.ONGOING
-    sql = (
+    find = (
+        f"SELECT false, {every} FROM {table(Conversation)} "
+        "WHERE organization_id = %s AND session_id = %s AND call_status = %s"
+    )
+    find_params = [organization_id, conversation.session_id, ongoing]
+    row = row_write(
         f"WITH added AS (INSERT INTO {table(Conversation)} ({columns}) VALUES ({placeholders}) "
         f"ON CONFLICT (organization_id, session_id) WHERE call_status = '{ongoing.value}' "
-        "DO NOTHING "
-        f"RETURNING {every}) "
+        f"DO NOTHING RETURNING {every}) "
         f"SELECT true, {every} FROM added UNION ALL "
-        f"SELECT false, {every} FROM {table(Conversation)} "
-        "WHERE organization_id = %s AND session_id = %s AND call_status = %s "
-        "AND NOT EXISTS (SELECT 1 FROM added)"
+        f"{find} AND NOT EXISTS (SELECT 1 FROM added)",
+        [*values, *find_params],
     )
-    row = _write(sql, [*values, organization_id, conversation.session_id, ongoing])
     if row is None:
-        return None
+        row = row_read(find, find_params)
+    if row is None:
+        raise IntegrityError(f"the ongoing conversation {conversation.session_id} closed meanwhile")
     return instance_from_row(Conversation, row[1:]), bool(row[0])
 
 
@@ -98,48 +105,41 @@ def conversation_of_session(
     *, organization: Organization, session_id: str, channel: str
 ) -> Conversation | None:
     """The newest conversation of `session_id` on `channel` (a call's, by its CallSid)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select_list(Conversation)} FROM {table(Conversation)} "
-            "WHERE organization_id = %s AND session_id = %s AND channel = %s "
-            "ORDER BY id DESC LIMIT 1",
-            [db_value(field(Conversation, "organization"), organization.pk), session_id, channel],
-        )
-        row = cursor.fetchone()
+    row = row_read(
+        f"SELECT {select_list(Conversation)} FROM {table(Conversation)} "
+        "WHERE organization_id = %s AND session_id = %s AND channel = %s "
+        "ORDER BY id DESC LIMIT 1",
+        [db_value(field(Conversation, "organization"), organization.pk), session_id, channel],
+    )
     return instance_from_row(Conversation, row) if row is not None else None
 
 
 def message_outcome_locked(*, message: Message) -> str | None:
     """`message`'s outcome, its row locked until the transaction ends."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT outcome FROM {table(Message)} "
-            "WHERE organization_id = %s AND id = %s FOR UPDATE",
-            [db_value(field(Message, "organization"), message.organization_id), message.pk],
-        )
-        row = cursor.fetchone()
+    row = row_read(
+        f"SELECT outcome FROM {table(Message)} WHERE organization_id = %s AND id = %s FOR UPDATE",
+        [db_value(field(Message, "organization"), message.organization_id), message.pk],
+    )
     return None if row is None else str(row[0])
 
 
 def conversation_state_locked(*, conversation: Conversation) -> Any:
     """The conversation's `lexi_state`, its row locked until the transaction ends."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT lexi_state FROM {table(Conversation)} "
-            "WHERE organization_id = %s AND id = %s FOR UPDATE",
-            [
-                db_value(field(Conversation, "organization"), conversation.organization_id),
-                conversation.pk,
-            ],
-        )
-        row = cursor.fetchone()
+    row = row_read(
+        f"SELECT lexi_state FROM {table(Conversation)} "
+        "WHERE organization_id = %s AND id = %s FOR UPDATE",
+        [
+            db_value(field(Conversation, "organization"), conversation.organization_id),
+            conversation.pk,
+        ],
+    )
     if row is None:
         return None
     return instance_value(field(Conversation, "lexi_state"), row[0])
 
 
 def conversation_state_save(*, conversation: Conversation, value: Any) -> None:
-    _write(
+    row_write(
         f"UPDATE {table(Conversation)} SET lexi_state = %s WHERE organization_id = %s AND id = %s",
         [
             db_value(field(Conversation, "lexi_state"), value),
@@ -151,15 +151,7 @@ def conversation_state_save(*, conversation: Conversation, value: Any) -> None:
 
 def tool_call_insert(*, tool_call: ToolCall) -> None:
     columns, placeholders, values = insert_values(tool_call)
-    (new_id,) = _write(
+    (new_id,) = row_write(
         f"INSERT INTO {table(ToolCall)} ({columns}) VALUES ({placeholders}) RETURNING id", values
     )
     saved(tool_call, new_id)
-
-
-def _write(sql: str, params: list[Any]) -> Any:
-    """Run a writing statement; its first row, if it returns any. As the ORM's writes do, a
-    failure inside an atomic block marks it for rollback: nothing more runs in it."""
-    with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() if cursor.description else None

@@ -10,6 +10,7 @@ from frontdesk.storing import answer_lock
 from reminders.selectors import reminder_id_last_sent
 from sms.models import SmsOptOut
 from tenants.models import Organization
+from tenants.rows import hot_path_sql
 from tenants.scoping import unscoped
 
 
@@ -79,7 +80,7 @@ def text_standing_locked(
     The other reads share the statement's snapshot, taken before a wait on the lock; a wait
     only happens for a retry of the same text, which the outcome then turns away.
     """
-    if connection.vendor != "postgresql":
+    if not hot_path_sql():
         outcome = answer_lock(message=message)
         standing = sender_standing(
             organization=organization, conversation=conversation, phone=phone, since=since

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Field, Model
 
 
@@ -48,10 +48,9 @@ def column(of: Field[Any, Any]) -> str:
 
 
 @cache
-def select_list(model: type[Model], alias: str = "") -> str:
+def select_list(model: type[Model]) -> str:
     """Every column of `model`, in field order (what `instance_from_row` reads)."""
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + quote(column(f)) for f in concrete_fields(model))
+    return ", ".join(quote(column(f)) for f in concrete_fields(model))
 
 
 @cache
@@ -84,6 +83,21 @@ def instance_from_row(model: type[Model], row: Sequence[Any]) -> Any:
 @cache
 def _attnames(model: type[Model]) -> list[str]:
     return [f.attname for f in concrete_fields(model)]
+
+
+def row_read(sql: str, params: list[Any]) -> Any:
+    """The first row `sql` returns, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def row_write(sql: str, params: list[Any]) -> Any:
+    """Run a writing statement; its first row, if it returns any. As the ORM's writes do, a
+    failure inside an atomic block marks it for rollback: nothing more runs in it."""
+    with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else None
 
 
 def saved(instance: Model, pk: Any) -> None:

@@ -69,9 +69,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def commands_send(self, commands: list[Command]) -> None:
         """Send `commands` now, all in one round trip (a pipeline), outside Django's cursor."""
         with self.wrap_database_errors, self.connection.pipeline():
-            cursor = self.connection.cursor()
-            for sql, params in commands:
-                cursor.execute(sql, params)
+            _queue(self.connection.cursor(), commands)
 
     def is_usable(self) -> bool:
         """The health check before a request reuses the connection, without a round trip.
@@ -223,9 +221,13 @@ def _pipelined(
     # Errors surface when the pipeline syncs, outside Django's own wrapping of the statement.
     with connection.wrap_database_errors, raw.pipeline():
         side = raw.cursor()
-        for command, command_params in before:
-            side.execute(command, command_params)
+        _queue(side, before)
         result = execute(sql, params, many, context)
-        for command, command_params in after:
-            side.execute(command, command_params)
+        _queue(side, after)
     return result
+
+
+def _queue(cursor: Any, commands: list[Command]) -> None:
+    """Execute `commands` on a raw cursor: inside a pipeline, they are only queued."""
+    for sql, params in commands:
+        cursor.execute(sql, params)
