@@ -90,10 +90,17 @@ def mark(ok: bool) -> str:
     return "ok" if ok else "MISS"
 
 
+def section_failed(data: dict[str, Any], heading: str, key: str, misses: list[str]) -> bool:
+    """Print and count a section that did not run (its JSON holds only an error)."""
+    if "error" not in data:
+        return False
+    print(f"\n## {heading}\n\n{data['error']}")
+    misses.append(f"{key}: {data['error']}")
+    return True
+
+
 def report_webhook(data: dict[str, Any], misses: list[str]) -> None:
-    if "error" in data:
-        print(f"\n## 1. Webhook\n\n{data['error']}")
-        misses.append(f"webhook: {data['error']}")
+    if section_failed(data, "1. Webhook", "webhook", misses):
         return
     results = data["results"]
     rows = []
@@ -140,9 +147,7 @@ def report_webhook(data: dict[str, Any], misses: list[str]) -> None:
 
 
 def report_turns(data: dict[str, Any], misses: list[str]) -> None:
-    if "error" in data:
-        print(f"\n## 2. Per-turn cost\n\n{data['error']}")
-        misses.append(f"turns: {data['error']}")
+    if section_failed(data, "2. Per-turn cost", "turns", misses):
         return
     rows = []
     for r in data["cost"]:
@@ -237,9 +242,7 @@ def report_turns(data: dict[str, Any], misses: list[str]) -> None:
 
 
 def report_admin(data: dict[str, Any], misses: list[str]) -> None:
-    if "error" in data:
-        print(f"\n## 4. Admin at scale\n\n{data['error']}")
-        misses.append(f"admin: {data['error']}")
+    if section_failed(data, "4. Admin at scale", "admin", misses):
         return
     sizes = data["sizes"]
     rows = []
@@ -269,9 +272,7 @@ def report_admin(data: dict[str, Any], misses: list[str]) -> None:
 
 
 def report_availability(data: dict[str, Any], misses: list[str]) -> None:
-    if "error" in data:
-        print(f"\n## 5. Availability\n\n{data['error']}")
-        misses.append(f"availability: {data['error']}")
+    if section_failed(data, "5. Availability", "availability", misses):
         return
     rows = []
     for r in data["rows"]:
@@ -296,9 +297,7 @@ def report_availability(data: dict[str, Any], misses: list[str]) -> None:
 
 
 def report_outbound(data: dict[str, Any], misses: list[str]) -> None:
-    if "error" in data:
-        print(f"\n## 6. Outbound\n\n{data['error']}")
-        misses.append(f"outbound: {data['error']}")
+    if section_failed(data, "6. Outbound", "outbound", misses):
         return
     bare, queued = data["ack"]["bare"], data["ack"]["queued"]
     ratio = queued["rps"] / bare["rps"] if bare["rps"] else 0.0
@@ -366,9 +365,7 @@ def report_outbound(data: dict[str, Any], misses: list[str]) -> None:
 
 
 def report_voice(data: dict[str, Any], misses: list[str]) -> None:
-    if "error" in data:
-        print(f"\n## 7. Voice\n\n{data['error']}")
-        misses.append(f"voice: {data['error']}")
+    if section_failed(data, "7. Voice", "voice", misses):
         return
     rows = []
     for r in data["results"]:

@@ -106,52 +106,27 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     pool = max(2000, int(args.seconds * 600))
     with gunicorn(args.db, workers=2) as base:
+
+        def calls(path: str, sids: list[str], *, name: str, clients: int, seconds: float) -> Any:
+            """A load of `path` for the calls `sids` (a turn of each says something)."""
+            bodies = call_bodies(base, path, sids, speech=path == TURN_PATH)
+            return load(base, path, bodies, name=name, clients=clients, seconds=seconds)
+
         warm = ["CA" + uuid.uuid4().hex for _ in range(200)]
-        load(
-            base,
-            INCOMING_PATH,
-            call_bodies(base, INCOMING_PATH, warm, speech=False),
-            name="warmup",
-            clients=4,
-            seconds=1,
-        )
-        load(
-            base,
-            TURN_PATH,
-            call_bodies(base, TURN_PATH, warm, speech=True),
-            name="warmup",
-            clients=4,
-            seconds=1,
-        )
+        calls(INCOMING_PATH, warm, name="warmup", clients=4, seconds=1)
+        calls(TURN_PATH, warm, name="warmup", clients=4, seconds=1)
         for clients in (int(c) for c in args.clients.split(",")):
             sids = ["CA" + uuid.uuid4().hex for _ in range(pool)]
-            incoming = load(
-                base,
-                INCOMING_PATH,
-                call_bodies(base, INCOMING_PATH, sids, speech=False),
-                name="incoming-call",
-                clients=clients,
-                seconds=args.seconds,
+            incoming = calls(
+                INCOMING_PATH, sids, name="incoming-call", clients=clients, seconds=args.seconds
             )
             answered = sids[: incoming.requests]
-            turn = load(
-                base,
-                TURN_PATH,
-                call_bodies(base, TURN_PATH, answered, speech=True),
-                name="voice-turn",
-                clients=clients,
-                seconds=args.seconds,
+            turn = calls(
+                TURN_PATH, answered, name="voice-turn", clients=clients, seconds=args.seconds
             )
             results += [asdict(incoming), asdict(turn)]
         sids = ["CA" + uuid.uuid4().hex for _ in range(400)]
-        load(
-            base,
-            INCOMING_PATH,
-            call_bodies(base, INCOMING_PATH, sids, speech=False),
-            name="incoming-call",
-            clients=4,
-            seconds=args.seconds,
-        )
+        calls(INCOMING_PATH, sids, name="incoming-call", clients=4, seconds=args.seconds)
         results.append(
             paced(
                 base,
